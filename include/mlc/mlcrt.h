@@ -1,0 +1,145 @@
+/* libmlcrt: load and run models compiled by `mlc compile`.
+ *
+ *     mlcrt_model_t *model;
+ *     mlcrt_status_t *st = mlcrt_model_load("model.so", &model);
+ *     if (st) { fprintf(stderr, "%s\n", mlcrt_status_message(st));
+ *               mlcrt_status_free(st); return 1; }
+ *     mlcrt_session_t *s;
+ *     st = mlcrt_session_create(model, NULL, &s);          // default options
+ *     st = mlcrt_session_bind_input(s, 0, x, sizeof x);    // caller's memory
+ *     st = mlcrt_session_bind_output(s, 0, y, sizeof y);
+ *     st = mlcrt_session_run(s);
+ *     mlcrt_session_release(s);
+ *     mlcrt_model_release(model);
+ *
+ * Errors: every function that can fail returns an mlcrt_status_t*: NULL on
+ * success, otherwise a status the caller owns (read its code and message,
+ * then mlcrt_status_free()).  No function aborts or crashes on bad
+ * arguments: NULL pointers, wrong indexes, wrong sizes, dtypes or shapes
+ * give a status whose message names the tensor and what was wrong.
+ *
+ * Threads: a model may be shared by any number of threads; a session is
+ * used by one thread at a time.  Each session owns its scratch arena and
+ * its thread pool.
+ */
+#ifndef MLCRT_H
+#define MLCRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MLCRT_VERSION_MAJOR 0
+#define MLCRT_VERSION_MINOR 1
+#define MLCRT_VERSION_PATCH 0
+
+typedef enum mlcrt_code {
+  MLCRT_OK = 0,
+  MLCRT_INVALID_ARGUMENT = 1, /* NULL, bad index, size, dtype or shape */
+  MLCRT_NOT_FOUND = 2,        /* file, symbol or tensor name */
+  MLCRT_INCOMPATIBLE = 3,     /* library is not an mlc model of this ABI */
+  MLCRT_IO_ERROR = 4,         /* reading or mapping a file */
+  MLCRT_OUT_OF_MEMORY = 5,
+  MLCRT_FAILED_PRECONDITION = 6, /* e.g. run before every tensor is bound */
+  MLCRT_INTERNAL = 7,
+} mlcrt_code_t;
+
+typedef struct mlcrt_status mlcrt_status_t;
+mlcrt_code_t mlcrt_status_code(const mlcrt_status_t *st);  /* OK for NULL */
+const char *mlcrt_status_message(const mlcrt_status_t *st); /* "ok" for NULL */
+void mlcrt_status_free(mlcrt_status_t *st);
+
+/* Element types: ONNX TensorProto.DataType numbers. */
+typedef enum mlcrt_dtype {
+  MLCRT_FLOAT32 = 1, MLCRT_UINT8 = 2, MLCRT_INT8 = 3, MLCRT_UINT16 = 4,
+  MLCRT_INT16 = 5, MLCRT_INT32 = 6, MLCRT_INT64 = 7, MLCRT_BOOL = 9,
+  MLCRT_FLOAT16 = 10, MLCRT_FLOAT64 = 11, MLCRT_UINT32 = 12,
+  MLCRT_UINT64 = 13, MLCRT_BFLOAT16 = 16,
+} mlcrt_dtype_t;
+const char *mlcrt_dtype_name(int32_t dtype); /* "float32", ...; "unknown" */
+size_t mlcrt_dtype_size(int32_t dtype);      /* 0 if unknown */
+
+typedef struct mlcrt_model mlcrt_model_t;
+typedef struct mlcrt_session mlcrt_session_t;
+
+/* Loads a compiled model library (dlopen) and, when its weights are in a
+ * side file, maps that file read-only and checks its size and hash. */
+mlcrt_status_t *mlcrt_model_load(const char *path, mlcrt_model_t **out_model);
+/* Wraps a descriptor already linked into the process (see the generated
+ * <model>.h): pass `<name>_model_get()`.  `weights_dir` is where a side
+ * weights file is looked up (NULL: the current directory). */
+struct mlc_abi_model;
+mlcrt_status_t *mlcrt_model_from_descriptor(
+    const struct mlc_abi_model *descriptor, const char *weights_dir,
+    mlcrt_model_t **out_model);
+void mlcrt_model_release(mlcrt_model_t *model);
+
+/* Describing tensors.  Pointers stay valid while the model is loaded. */
+typedef struct mlcrt_tensor_info {
+  const char *name;
+  int32_t dtype;
+  int32_t rank;
+  const int64_t *dims;          /* compiled size of each dim */
+  const char *const *dim_names; /* symbolic name per dim, NULL if static */
+  size_t nbytes;
+} mlcrt_tensor_info_t;
+
+int32_t mlcrt_model_num_inputs(const mlcrt_model_t *model);  /* -1 if NULL */
+int32_t mlcrt_model_num_outputs(const mlcrt_model_t *model); /* -1 if NULL */
+mlcrt_status_t *mlcrt_model_input_info(const mlcrt_model_t *model,
+                                       int32_t index,
+                                       mlcrt_tensor_info_t *out_info);
+mlcrt_status_t *mlcrt_model_output_info(const mlcrt_model_t *model,
+                                        int32_t index,
+                                        mlcrt_tensor_info_t *out_info);
+/* Finds an input or output index by name (MLCRT_NOT_FOUND if none). */
+mlcrt_status_t *mlcrt_model_find_input(const mlcrt_model_t *model,
+                                       const char *name, int32_t *out_index);
+mlcrt_status_t *mlcrt_model_find_output(const mlcrt_model_t *model,
+                                        const char *name, int32_t *out_index);
+/* Model name, producer and target strings from the descriptor. */
+const char *mlcrt_model_name(const mlcrt_model_t *model);
+const char *mlcrt_model_target(const mlcrt_model_t *model);
+size_t mlcrt_model_arena_bytes(const mlcrt_model_t *model);
+
+typedef struct mlcrt_session_options {
+  int32_t num_threads; /* 0: one per online CPU; 1: run on the caller */
+} mlcrt_session_options_t;
+
+mlcrt_status_t *mlcrt_session_create(const mlcrt_model_t *model,
+                                     const mlcrt_session_options_t *options,
+                                     mlcrt_session_t **out_session);
+void mlcrt_session_release(mlcrt_session_t *session);
+
+/* Binds caller-owned memory, which must stay valid until the next bind of
+ * the same tensor or the session's release.  `nbytes` must equal the
+ * tensor's size. */
+mlcrt_status_t *mlcrt_session_bind_input(mlcrt_session_t *session,
+                                         int32_t index, const void *data,
+                                         size_t nbytes);
+mlcrt_status_t *mlcrt_session_bind_output(mlcrt_session_t *session,
+                                          int32_t index, void *data,
+                                          size_t nbytes);
+/* The checked form: also compares dtype, rank and dims with the model's and
+ * says which differs. */
+mlcrt_status_t *mlcrt_session_bind_input_checked(
+    mlcrt_session_t *session, int32_t index, const void *data, size_t nbytes,
+    int32_t dtype, int32_t rank, const int64_t *dims);
+mlcrt_status_t *mlcrt_session_bind_output_checked(
+    mlcrt_session_t *session, int32_t index, void *data, size_t nbytes,
+    int32_t dtype, int32_t rank, const int64_t *dims);
+
+/* Runs the model on the bound tensors. */
+mlcrt_status_t *mlcrt_session_run(mlcrt_session_t *session);
+
+/* "0.1.0" */
+const char *mlcrt_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,209 @@
+/* The tiled IR: one kernel per fused group of graph nodes.
+ *
+ * A kernel reads and writes flat buffers (params).  Its iteration space is a
+ * grid of tiles: `ngrid` grid variables with static extents; each point of
+ * the grid is one tile, and tiles are independent (any order, any thread,
+ * or one CUDA block each).  The body is a loop nest over the buffers that
+ * runs once per tile, with the grid variables bound.
+ *
+ * Statements: FOR loops (half-open [begin, end), step 1, with an annotation:
+ * serial, vectorize with a width, unroll), STORE of a value to a buffer
+ * element, ASSIGN to a mutable local scalar (accumulators), IF, and BLOCK
+ * (a sequence).  Expressions are trees: constants, variable reads (loop,
+ * grid or local), LOADs from buffers, unary and binary arithmetic, SELECT
+ * and CAST.  Every expression has a dtype; index and loop expressions are
+ * i64; comparisons give bool.  Operands of a binary op share one dtype,
+ * except that comparisons take any same-typed pair and give bool.
+ *
+ * Buffer indexes are flat element indexes (row-major arithmetic is written
+ * out by the lowering).  Loads and stores are within bounds by
+ * construction: the lowering guarantees it and the verifier checks what it
+ * can (constant indexes).
+ *
+ * Semantics that backends must agree on (the interpreter in tile_interp.c
+ * is the reference): integer DIV truncates toward zero and gives 0 for a
+ * zero divisor (and INT_MIN / -1 gives INT_MIN); integer MOD is the C
+ * remainder with the same guards; float MOD is fmod; MIN/MAX on floats
+ * propagate NaN; ROUND rounds half to even; CAST float->int truncates
+ * toward zero (saturating, NaN -> 0); CAST to bool is `x != 0`.
+ *
+ * A kernel owns an arena holding all its statements and expressions.
+ */
+#ifndef MLC_IR_TILE_H
+#define MLC_IR_TILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/arena.h"
+#include "base/status.h"
+#include "ir/dtype.h"
+#include "ir/graph.h" /* mlc_storage_t */
+
+typedef enum mlc_tunop {
+  MLC_TU_NEG, MLC_TU_ABS, MLC_TU_SQRT, MLC_TU_EXP, MLC_TU_LOG, MLC_TU_TANH,
+  MLC_TU_ERF, MLC_TU_FLOOR, MLC_TU_CEIL, MLC_TU_ROUND, MLC_TU_SIN,
+  MLC_TU_COS, MLC_TU_NOT, /* logical not on bool, bitwise on ints */
+  MLC_TU_ISNAN,           /* -> bool */
+  MLC_TU_COUNT_
+} mlc_tunop_t;
+
+typedef enum mlc_tbinop {
+  MLC_TB_ADD, MLC_TB_SUB, MLC_TB_MUL, MLC_TB_DIV, MLC_TB_MOD, MLC_TB_POW,
+  MLC_TB_MIN, MLC_TB_MAX,
+  MLC_TB_AND, MLC_TB_OR, MLC_TB_XOR, /* logical on bool, bitwise on ints */
+  MLC_TB_EQ, MLC_TB_NE, MLC_TB_LT, MLC_TB_LE, MLC_TB_GT, MLC_TB_GE, /* bool */
+  MLC_TB_COUNT_
+} mlc_tbinop_t;
+
+typedef enum mlc_texpr_kind {
+  MLC_TX_CONST, MLC_TX_VAR, MLC_TX_LOAD, MLC_TX_UNARY, MLC_TX_BINARY,
+  MLC_TX_SELECT, MLC_TX_CAST,
+} mlc_texpr_kind_t;
+
+typedef enum mlc_tvar_kind {
+  MLC_TV_GRID,  /* a grid coordinate, bound per tile */
+  MLC_TV_LOOP,  /* a FOR induction variable (i64) */
+  MLC_TV_LOCAL, /* a mutable scalar, written by ASSIGN */
+} mlc_tvar_kind_t;
+
+typedef struct mlc_tvar {
+  int id; /* unique within the kernel, dense from 0 */
+  mlc_tvar_kind_t kind;
+  mlc_dtype_t dtype; /* i64 for grid and loop variables */
+  const char *name;  /* for printing: "g0", "i3", "acc" */
+} mlc_tvar_t;
+
+typedef struct mlc_texpr mlc_texpr_t;
+struct mlc_texpr {
+  mlc_texpr_kind_t kind;
+  mlc_dtype_t dtype;
+  union {
+    struct { int64_t i; double f; } c; /* CONST: `i` for ints/bool, `f` for floats */
+    mlc_tvar_t *var;                      /* VAR */
+    struct { int buf; mlc_texpr_t *index; } load;     /* LOAD */
+    struct { mlc_tunop_t op; mlc_texpr_t *a; } un;    /* UNARY */
+    struct { mlc_tbinop_t op; mlc_texpr_t *a, *b; } bin; /* BINARY */
+    struct { mlc_texpr_t *cond, *a, *b; } sel;        /* SELECT */
+    struct { mlc_texpr_t *a; } cast;                  /* CAST to `dtype` */
+  };
+};
+
+typedef enum mlc_tstmt_kind {
+  MLC_TS_FOR, MLC_TS_STORE, MLC_TS_ASSIGN, MLC_TS_IF, MLC_TS_BLOCK,
+} mlc_tstmt_kind_t;
+
+typedef enum mlc_loop_kind {
+  MLC_LOOP_SERIAL,
+  MLC_LOOP_VECTORIZE, /* iterations independent; vectorize by `width` */
+  MLC_LOOP_UNROLL,    /* unroll fully (small static trip count) */
+} mlc_loop_kind_t;
+
+typedef struct mlc_tstmt mlc_tstmt_t;
+struct mlc_tstmt {
+  mlc_tstmt_kind_t kind;
+  union {
+    struct {
+      mlc_tvar_t *var;
+      mlc_texpr_t *begin, *end; /* i64 */
+      mlc_loop_kind_t loop_kind;
+      int width; /* VECTORIZE: lanes (0 = backend's choice) */
+      mlc_tstmt_t *body;
+    } loop;
+    struct { int buf; mlc_texpr_t *index, *value; } store;
+    struct { mlc_tvar_t *var; mlc_texpr_t *value; } assign;
+    struct { mlc_texpr_t *cond; mlc_tstmt_t *then_s, *else_s; } if_; /* else may be NULL */
+    struct { int n; mlc_tstmt_t **stmts; } block;
+  };
+};
+
+/* A kernel parameter: a flat buffer of `nelems` elements of `dtype`, which
+ * lives in `storage` (copied from the graph value by the lowering). */
+typedef struct mlc_tbuf {
+  const char *name; /* graph value name, for printing and debugging */
+  mlc_dtype_t dtype;
+  int64_t nelems;
+  mlc_storage_t storage;
+  bool written; /* the kernel stores to it */
+} mlc_tbuf_t;
+
+typedef struct mlc_tkernel {
+  mlc_arena_t arena;
+  const char *name; /* unique in the program, a C identifier */
+  int nbufs;
+  mlc_tbuf_t *bufs;
+  int ngrid;
+  mlc_tvar_t **grid;      /* grid variables, outermost first */
+  int64_t *grid_extents;  /* static extents, each >= 1 */
+  int nvars;              /* total variables (ids 0..nvars-1) */
+  mlc_tstmt_t *body;
+  /* Estimated work for the scheduler and cost model. */
+  int64_t flops;
+} mlc_tkernel_t;
+
+/* ---- construction (tile.c) ---- */
+/* Builders allocate in the kernel's arena and return NULL on out-of-memory;
+ * every builder accepts NULL operands and then returns NULL, so a chain of
+ * builders needs one NULL check at the end. */
+
+mlc_tkernel_t *mlc_tkernel_create(const char *name);
+void mlc_tkernel_destroy(mlc_tkernel_t *k);
+/* Adds a buffer param; returns its index, or -1 on out-of-memory. */
+int mlc_tkernel_add_buf(mlc_tkernel_t *k, const char *name, mlc_dtype_t dt,
+                        int64_t nelems, mlc_storage_t storage, bool written);
+/* Adds a grid dimension; returns its variable. */
+mlc_tvar_t *mlc_tkernel_add_grid(mlc_tkernel_t *k, int64_t extent);
+mlc_tvar_t *mlc_tkernel_new_var(mlc_tkernel_t *k, mlc_tvar_kind_t kind,
+                                mlc_dtype_t dt, const char *name_prefix);
+
+mlc_texpr_t *mlc_tx_int(mlc_tkernel_t *k, mlc_dtype_t dt, int64_t v);
+static inline mlc_texpr_t *mlc_tx_i64(mlc_tkernel_t *k, int64_t v) {
+  return mlc_tx_int(k, MLC_DT_I64, v);
+}
+mlc_texpr_t *mlc_tx_float(mlc_tkernel_t *k, mlc_dtype_t dt, double v);
+/* A constant of any computable dtype from a double (ints truncate). */
+mlc_texpr_t *mlc_tx_const(mlc_tkernel_t *k, mlc_dtype_t dt, double v);
+mlc_texpr_t *mlc_tx_var(mlc_tkernel_t *k, mlc_tvar_t *v);
+mlc_texpr_t *mlc_tx_load(mlc_tkernel_t *k, int buf, mlc_texpr_t *index);
+mlc_texpr_t *mlc_tx_unary(mlc_tkernel_t *k, mlc_tunop_t op, mlc_texpr_t *a);
+/* Binary: folds i64 constant arithmetic (ADD/SUB/MUL/MIN/MAX with a zero
+ * or one operand, or two constants) so index expressions stay small. */
+mlc_texpr_t *mlc_tx_binary(mlc_tkernel_t *k, mlc_tbinop_t op, mlc_texpr_t *a,
+                           mlc_texpr_t *b);
+mlc_texpr_t *mlc_tx_select(mlc_tkernel_t *k, mlc_texpr_t *c, mlc_texpr_t *a,
+                           mlc_texpr_t *b);
+/* Returns `a` itself when it already has dtype `dt`. */
+mlc_texpr_t *mlc_tx_cast(mlc_tkernel_t *k, mlc_dtype_t dt, mlc_texpr_t *a);
+
+mlc_tstmt_t *mlc_ts_for(mlc_tkernel_t *k, mlc_tvar_t *var, mlc_texpr_t *begin,
+                        mlc_texpr_t *end, mlc_loop_kind_t kind, int width,
+                        mlc_tstmt_t *body);
+mlc_tstmt_t *mlc_ts_store(mlc_tkernel_t *k, int buf, mlc_texpr_t *index,
+                          mlc_texpr_t *value);
+mlc_tstmt_t *mlc_ts_assign(mlc_tkernel_t *k, mlc_tvar_t *var,
+                           mlc_texpr_t *value);
+mlc_tstmt_t *mlc_ts_if(mlc_tkernel_t *k, mlc_texpr_t *cond, mlc_tstmt_t *then_s,
+                       mlc_tstmt_t *else_s);
+/* A block of `n` statements (copied); NULL entries are errors. */
+mlc_tstmt_t *mlc_ts_block(mlc_tkernel_t *k, int n, mlc_tstmt_t *const *stmts);
+/* Appends to a block made by mlc_ts_block (n may start at 0). */
+bool mlc_ts_block_append(mlc_tkernel_t *k, mlc_tstmt_t *block, mlc_tstmt_t *s);
+
+const char *mlc_tunop_name(mlc_tunop_t op);   /* "neg", "exp", ... */
+const char *mlc_tbinop_name(mlc_tbinop_t op); /* "add", "lt", ... */
+
+/* ---- text form, verifier, interpreter ---- */
+
+/* Deterministic text form; see docs/ir.md. */
+void mlc_tkernel_print(const mlc_tkernel_t *k, FILE *out);
+/* Checks dtypes of every expression, variable scoping (loop vars used only
+ * inside their loop, each var bound before use), buffer indexes in range,
+ * constant indexes within nelems, and that stores target written bufs. */
+mlc_status_t *mlc_tkernel_verify(const mlc_tkernel_t *k);
+/* Runs every tile of the kernel on host memory: bufs[i] points to
+ * bufs[i].nelems elements.  The reference semantics, used by constant
+ * folding and to cross-check backends. */
+mlc_status_t *mlc_tkernel_interpret(const mlc_tkernel_t *k, void *const *bufs);
+
+#endif
