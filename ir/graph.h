@@ -221,6 +221,8 @@ typedef struct mlc_graph {
   MLC_VEC(mlc_mapping_t) mappings; /* munmap'ed on destroy */
   MLC_VEC(void *) heap_blocks;     /* free'd on destroy */
   uint32_t next_value_id, next_node_id;
+  /* Filled by plan_memory: session arena size and weights blob size. */
+  int64_t arena_bytes, weights_bytes;
 } mlc_graph_t;
 
 mlc_status_t *mlc_graph_create(const char *name, mlc_graph_t **out_graph);
