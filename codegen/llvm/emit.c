@@ -36,7 +36,18 @@ typedef struct emit {
   bool embed;
   char *weights_file; /* side file base name, or NULL */
   uint64_t hash;
+  char *diag_error; /* first error diagnostic LLVM reported, or NULL */
 } emit_t;
+
+/* LLVM diagnostics: remarks and warnings (e.g. "loop not vectorized") are
+ * dropped; the first error is kept for the status. */
+static void on_diagnostic(LLVMDiagnosticInfoRef di, void *ctx) {
+  emit_t *e = ctx;
+  if (LLVMGetDiagInfoSeverity(di) != LLVMDSError || e->diag_error) return;
+  char *d = LLVMGetDiagInfoDescription(di);
+  e->diag_error = d ? strdup(d) : NULL;
+  LLVMDisposeMessage(d);
+}
 
 static const char *tmp_path(emit_t *e, const char *name) {
   snprintf(e->path, sizeof e->path, "%s/%s", e->tmp, name);
@@ -90,6 +101,7 @@ static mlc_status_t *make_tm(emit_t *e, LLVMTargetMachineRef *out) {
 
 static void cg_init(mlc_cg_t *cg, emit_t *e, LLVMTargetMachineRef tm) {
   LLVMContextRef c = LLVMContextCreate();
+  LLVMContextSetDiagnosticHandler(c, on_diagnostic, e);
   cg->ctx = c;
   cg->mod = LLVMModuleCreateWithNameInContext(e->model, c);
   LLVMSetTarget(cg->mod, e->t->triple);
@@ -278,6 +290,7 @@ static mlc_status_t *emit_in_tmp(emit_t *e) {
   mlc_status_t *st = build_module(&cg, e);
   if (!st) st = optimize(&cg, e, tm);
   if (!st) st = write_output(e, &cg, tm);
+  if (!st && e->diag_error) st = MLC_ERR(INTERNAL, "LLVM: %s", e->diag_error);
   LLVMDisposeBuilder(cg.b);
   LLVMDisposeModule(cg.mod);
   LLVMContextDispose(cg.ctx);
@@ -301,5 +314,6 @@ mlc_status_t *mlc_llvm_emit(const mlc_program_t *p, const mlc_target_t *t,
   if (!st && opts->header_path)
     st = mlc_codegen_write_header(p, e.model, opts->header_path);
   free(e.weights_file);
+  free(e.diag_error);
   return mlc_status_annotate(st, "emitting %s", opts->output_path);
 }
