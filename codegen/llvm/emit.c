@@ -36,6 +36,8 @@ typedef struct emit {
   bool embed;
   char *weights_file; /* side file base name, or NULL */
   uint64_t hash;
+  char cpu[128];         /* resolved LLVM CPU name */
+  char features[4096];   /* resolved feature string */
   char *diag_error; /* first error diagnostic LLVM reported, or NULL */
 } emit_t;
 
@@ -90,9 +92,11 @@ static mlc_status_t *make_tm(emit_t *e, LLVMTargetMachineRef *out) {
       LLVMCodeGenLevelNone, LLVMCodeGenLevelLess, LLVMCodeGenLevelDefault,
       LLVMCodeGenLevelAggressive};
   int lvl = e->o->opt_level < 0 ? 0 : e->o->opt_level > 3 ? 3 : e->o->opt_level;
-  *out = LLVMCreateTargetMachine(target, t->triple, cpu ? cpu : (t->cpu ? t->cpu : ""),
-                                 feat ? feat : (t->features ? t->features : ""),
-                                 levels[lvl], LLVMRelocPIC, LLVMCodeModelDefault);
+  snprintf(e->cpu, sizeof e->cpu, "%s", cpu ? cpu : (t->cpu ? t->cpu : ""));
+  snprintf(e->features, sizeof e->features, "%s",
+           feat ? feat : (t->features ? t->features : ""));
+  *out = LLVMCreateTargetMachine(target, t->triple, e->cpu, e->features, levels[lvl],
+                                 LLVMRelocPIC, LLVMCodeModelDefault);
   LLVMDisposeMessage(cpu);
   LLVMDisposeMessage(feat);
   if (!*out) return MLC_ERR(UNSUPPORTED, "target %s: no LLVM target machine", t->name);
@@ -149,6 +153,22 @@ static mlc_status_t *verify(mlc_cg_t *cg) {
   return st;
 }
 
+static void add_fn_attr(mlc_cg_t *cg, LLVMValueRef f, const char *k, const char *v) {
+  LLVMAttributeRef a = LLVMCreateStringAttribute(cg->ctx, k, (unsigned)strlen(k), v,
+                                                 (unsigned)strlen(v));
+  LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, a);
+}
+
+/* target-cpu/target-features on every definition, as clang does, so the
+ * textual IR carries the target and per-function TTI sees it. */
+static void tag_functions(mlc_cg_t *cg, emit_t *e) {
+  for (LLVMValueRef f = LLVMGetFirstFunction(cg->mod); f; f = LLVMGetNextFunction(f)) {
+    if (!LLVMCountBasicBlocks(f)) continue;
+    if (e->cpu[0]) add_fn_attr(cg, f, "target-cpu", e->cpu);
+    if (e->features[0]) add_fn_attr(cg, f, "target-features", e->features);
+  }
+}
+
 static mlc_status_t *build_module(mlc_cg_t *cg, emit_t *e) {
   const mlc_program_t *p = e->p;
   mlc_cg_declare_externals(cg);
@@ -158,6 +178,7 @@ static mlc_status_t *build_module(mlc_cg_t *cg, emit_t *e) {
   for (size_t i = 0; i < p->kernels.len && !st; i++)
     st = mlc_cg_kernel(cg, p->kernels.data[i], &fns[i]);
   if (!st) st = mlc_cg_host(cg, fns, e->weights_file, e->hash);
+  if (!st) tag_functions(cg, e);
   if (!st) st = verify(cg);
   free(fns);
   return st;
