@@ -31,6 +31,7 @@ typedef struct kstate {
   LLVMValueRef *bufs;      /* base pointers */
   LLVMValueRef *vars;      /* grid: value; loop/local: alloca */
   mlc_status_t *err;       /* first error */
+  int in_index;            /* > 0 while emitting a buffer index */
 } kstate_t;
 
 static void fail(kstate_t *s, mlc_status_t *st) {
@@ -164,8 +165,13 @@ static LLVMValueRef ex_const(kstate_t *s, const mlc_texpr_t *e) {
   return round_to(s, e->dtype, LLVMConstReal(t, e->c.f));
 }
 
+/* Index arithmetic is in bounds by construction (ir/tile.h), so i64
+ * add/sub/mul inside an index get `nsw`, which spares the vectorizer its
+ * overflow checks.  Data arithmetic keeps wrapping semantics. */
 static LLVMValueRef elem_ptr(kstate_t *s, int buf, const mlc_texpr_t *index) {
+  s->in_index++;
   LLVMValueRef idx = ex(s, index);
+  s->in_index--;
   LLVMTypeRef mt = mem_type(s->cg, s->k->bufs[buf].dtype);
   return LLVMBuildInBoundsGEP2(s->b, mt, s->bufs[buf], &idx, 1, "");
 }
@@ -286,10 +292,11 @@ static LLVMValueRef int_binary(kstate_t *s, mlc_tbinop_t op, mlc_dtype_t dt,
                                LLVMValueRef a, LLVMValueRef b) {
   LLVMBuilderRef B = s->b;
   bool sg = is_signed_int(dt);
+  bool nsw = s->in_index > 0 && dt == MLC_DT_I64;
   switch (op) {
-  case MLC_TB_ADD: return LLVMBuildAdd(B, a, b, "");
-  case MLC_TB_SUB: return LLVMBuildSub(B, a, b, "");
-  case MLC_TB_MUL: return LLVMBuildMul(B, a, b, "");
+  case MLC_TB_ADD: return nsw ? LLVMBuildNSWAdd(B, a, b, "") : LLVMBuildAdd(B, a, b, "");
+  case MLC_TB_SUB: return nsw ? LLVMBuildNSWSub(B, a, b, "") : LLVMBuildSub(B, a, b, "");
+  case MLC_TB_MUL: return nsw ? LLVMBuildNSWMul(B, a, b, "") : LLVMBuildMul(B, a, b, "");
   case MLC_TB_DIV: return int_divmod(s, true, dt, a, b);
   case MLC_TB_MOD: return int_divmod(s, false, dt, a, b);
   case MLC_TB_POW: {
