@@ -8,15 +8,17 @@
  * inliner turns it into scoped alias metadata.  The tile loop decomposes
  * the linear tile index row-major into the grid variables.
  *
- * Values in registers: bool is i1 (i8 in memory); f16 and bf16 are kept as
- * float holding an exactly representable value (each result is rounded
- * back), so arithmetic never depends on LLVM's half/bfloat support; in
- * memory they are half and i16.  Loop and local variables live in allocas
+ * Values in registers: bool is i1 (i8 in memory); f16 and bf16 are
+ * computed in float, rounded to their type only by stores, casts and
+ * constants (as ir/tile_interp.c does), so arithmetic never depends on
+ * LLVM's half/bfloat support; in memory they are half and i16.  Loop and local variables live in allocas
  * that SROA/mem2reg promote.  Semantics follow ir/tile.h: guarded integer
- * division, NaN-propagating float min/max (llvm.minimum/maximum),
- * roundeven, saturating float->int casts.
+ * division, NaN-propagating float min/max, roundeven, saturating
+ * float->int casts; where ir/tile.h is silent, ir/tile_interp.c decides
+ * (min/max of equal values, integer POW, logic ops on floats).
  */
 #include <llvm-c/DebugInfo.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,11 +159,6 @@ static LLVMValueRef ex_const(kstate_t *s, const mlc_texpr_t *e) {
   LLVMTypeRef t = reg_type(s->cg, e->dtype);
   if (e->dtype == MLC_DT_BOOL) return LLVMConstInt(t, e->c.i != 0, 0);
   if (!is_float(e->dtype)) return LLVMConstInt(t, (unsigned long long)e->c.i, 1);
-  if (e->dtype == MLC_DT_F16) {
-    LLVMValueRef h = LLVMConstReal(s->cg->t_f64, e->c.f);
-    h = LLVMBuildFPTrunc(s->b, h, s->cg->t_half, "");
-    return LLVMBuildFPExt(s->b, h, s->cg->t_f32, "");
-  }
   return round_to(s, e->dtype, LLVMConstReal(t, e->c.f));
 }
 
@@ -198,12 +195,6 @@ static LLVMValueRef to_mem(kstate_t *s, mlc_dtype_t dt, LLVMValueRef v) {
   }
 }
 
-/* int -> double, for math that only exists on floats. */
-static LLVMValueRef int_to_f64(kstate_t *s, mlc_dtype_t dt, LLVMValueRef v) {
-  return is_signed_int(dt) ? LLVMBuildSIToFP(s->b, v, s->cg->t_f64, "")
-                           : LLVMBuildUIToFP(s->b, v, s->cg->t_f64, "");
-}
-
 static LLVMValueRef f_to_int_sat(kstate_t *s, mlc_dtype_t dt, LLVMValueRef v) {
   LLVMTypeRef tys[2] = {reg_type(s->cg, dt), LLVMTypeOf(v)};
   const char *n = is_signed_int(dt) ? "llvm.fptosi.sat" : "llvm.fptoui.sat";
@@ -237,10 +228,8 @@ static LLVMValueRef int_unary(kstate_t *s, mlc_tunop_t op, mlc_dtype_t dt,
     if (!is_signed_int(dt)) return a;
     return intr2(s, "llvm.abs", a, LLVMConstInt(s->cg->t_i1, 0, 0));
   case MLC_TU_NOT: return LLVMBuildNot(s->b, a, "");
-  case MLC_TU_FLOOR: case MLC_TU_CEIL: case MLC_TU_ROUND: return a;
   case MLC_TU_ISNAN: return LLVMConstInt(s->cg->t_i1, 0, 0);
-  default: /* transcendental on ints: via double, saturating back */
-    return f_to_int_sat(s, dt, float_unary(s, op, int_to_f64(s, dt, a)));
+  default: return a; /* floor, sqrt, exp... of an int: itself (interpreter) */
   }
 }
 
@@ -249,7 +238,7 @@ static LLVMValueRef ex_unary(kstate_t *s, const mlc_texpr_t *e) {
   LLVMValueRef a = ex(s, x);
   if (!is_float(x->dtype)) return int_unary(s, e->un.op, x->dtype, a);
   if (e->un.op == MLC_TU_ISNAN) return LLVMBuildFCmp(s->b, LLVMRealUNO, a, a, "");
-  return round_to(s, x->dtype, float_unary(s, e->un.op, a));
+  return float_unary(s, e->un.op, a);
 }
 
 /* Integer DIV/MOD that never trap: x/0 = 0, x%0 = 0, MIN/-1 = MIN. */
@@ -282,10 +271,37 @@ static LLVMValueRef float_binary(kstate_t *s, mlc_tbinop_t op, LLVMValueRef a,
   case MLC_TB_DIV: return LLVMBuildFDiv(B, a, b, "");
   case MLC_TB_MOD: return LLVMBuildFRem(B, a, b, "");
   case MLC_TB_POW: return intr2(s, "llvm.pow", a, b);
-  case MLC_TB_MIN: return intr2(s, "llvm.minimum", a, b);
-  case MLC_TB_MAX: return intr2(s, "llvm.maximum", a, b);
-  default: return a; /* logic ops on floats: rejected by the verifier */
+  case MLC_TB_MIN: case MLC_TB_MAX: {
+    /* NaN if either is NaN, else a < b ? a : b (a > b for MAX). */
+    LLVMRealPredicate p = op == MLC_TB_MIN ? LLVMRealOLT : LLVMRealOGT;
+    LLVMValueRef pick = LLVMBuildSelect(B, LLVMBuildFCmp(B, p, a, b, ""), a, b, "");
+    LLVMValueRef uno = LLVMBuildFCmp(B, LLVMRealUNO, a, b, "");
+    return LLVMBuildSelect(B, uno, fconst(s, a, NAN), pick, "");
   }
+  default: { /* AND/OR/XOR: logical, 1.0 or 0.0 */
+    LLVMValueRef x = LLVMBuildFCmp(B, LLVMRealUNE, a, fconst(s, a, 0.0), "");
+    LLVMValueRef y = LLVMBuildFCmp(B, LLVMRealUNE, b, fconst(s, b, 0.0), "");
+    LLVMValueRef r = op == MLC_TB_AND  ? LLVMBuildAnd(B, x, y, "")
+                     : op == MLC_TB_OR ? LLVMBuildOr(B, x, y, "")
+                                       : LLVMBuildXor(B, x, y, "");
+    return LLVMBuildUIToFP(B, r, LLVMTypeOf(a), "");
+  }
+  }
+}
+
+/* Integer POW through the module's mlc.ipow on the i64-extended operands,
+ * wrapped back to the type. */
+static LLVMValueRef int_pow(kstate_t *s, mlc_dtype_t dt, LLVMValueRef a,
+                            LLVMValueRef b) {
+  LLVMTypeRef ft, t = LLVMTypeOf(a);
+  LLVMValueRef fn = mlc_cg_ipow_fn(s->cg, &ft);
+  bool sg = is_signed_int(dt) || dt == MLC_DT_U64;
+  LLVMTypeRef I = s->cg->t_i64;
+  LLVMValueRef args[2] = {
+      sg ? LLVMBuildSExtOrBitCast(s->b, a, I, "") : LLVMBuildZExtOrBitCast(s->b, a, I, ""),
+      sg ? LLVMBuildSExtOrBitCast(s->b, b, I, "") : LLVMBuildZExtOrBitCast(s->b, b, I, "")};
+  LLVMValueRef r = LLVMBuildCall2(s->b, ft, fn, args, 2, "");
+  return LLVMBuildTruncOrBitCast(s->b, r, t, "");
 }
 
 static LLVMValueRef int_binary(kstate_t *s, mlc_tbinop_t op, mlc_dtype_t dt,
@@ -299,10 +315,7 @@ static LLVMValueRef int_binary(kstate_t *s, mlc_tbinop_t op, mlc_dtype_t dt,
   case MLC_TB_MUL: return nsw ? LLVMBuildNSWMul(B, a, b, "") : LLVMBuildMul(B, a, b, "");
   case MLC_TB_DIV: return int_divmod(s, true, dt, a, b);
   case MLC_TB_MOD: return int_divmod(s, false, dt, a, b);
-  case MLC_TB_POW: {
-    LLVMValueRef p = intr2(s, "llvm.pow", int_to_f64(s, dt, a), int_to_f64(s, dt, b));
-    return f_to_int_sat(s, dt, p);
-  }
+  case MLC_TB_POW: return int_pow(s, dt, a, b);
   case MLC_TB_MIN: return intr2(s, sg ? "llvm.smin" : "llvm.umin", a, b);
   case MLC_TB_MAX: return intr2(s, sg ? "llvm.smax" : "llvm.umax", a, b);
   case MLC_TB_AND: return LLVMBuildAnd(B, a, b, "");
@@ -335,7 +348,7 @@ static LLVMValueRef ex_binary(kstate_t *s, const mlc_texpr_t *e) {
   }
   if (e->bin.op >= MLC_TB_EQ) return compare(s, e->bin.op, dt, a, b);
   if (!is_float(dt)) return int_binary(s, e->bin.op, dt, a, b);
-  return round_to(s, dt, float_binary(s, e->bin.op, a, b));
+  return float_binary(s, e->bin.op, a, b);
 }
 
 static LLVMValueRef cast_from_float(kstate_t *s, mlc_dtype_t from,
@@ -345,10 +358,6 @@ static LLVMValueRef cast_from_float(kstate_t *s, mlc_dtype_t from,
     return LLVMBuildFCmp(s->b, LLVMRealUNE, v, fconst(s, v, 0.0), "");
   if (!is_float(to)) return f_to_int_sat(s, to, v);
   if (to == MLC_DT_F64) return from == MLC_DT_F64 ? v : LLVMBuildFPExt(s->b, v, cg->t_f64, "");
-  if (from == MLC_DT_F64 && to == MLC_DT_F16) {
-    LLVMValueRef h = LLVMBuildFPTrunc(s->b, v, cg->t_half, "");
-    return LLVMBuildFPExt(s->b, h, cg->t_f32, "");
-  }
   if (from == MLC_DT_F64) v = LLVMBuildFPTrunc(s->b, v, cg->t_f32, "");
   return round_to(s, to, v);
 }
