@@ -102,6 +102,8 @@ static void diff_node(mlc_node_t *n, uint32_t seed) {
     size_t es = mlc_dtype_size(k->bufs[i].dtype);
     for (int64_t e = 0; e < k->bufs[i].nelems; e++)
       if (!same_elem(k->bufs[i].dtype, (char *)ref[i] + e * (int64_t)es, (char *)got[i] + e * (int64_t)es)) {
+        if (k->bufs[i].dtype == MLC_DT_F32)
+          fprintf(stderr, "ref %.9g got %.9g\n", (double)((float *)ref[i])[e], (double)((float *)got[i])[e]);
         fail_msg("%s (%s): buffer %d element %lld differs from the interpreter",
                  mlc_op_name(n->op), mlc_dtype_name(k->bufs[i].dtype), i, (long long)e);
       }
