@@ -226,8 +226,11 @@ static bool qualifies(wstate_t *w, const mlc_tstmt_t *t) {
   const mlc_tstmt_t *body = t->loop.body;
   if (!has_loop(body)) return false; /* LLVM's own vectorizer does these */
   const mlc_texpr_t *b = t->loop.begin, *e = t->loop.end;
-  if (b->kind == MLC_TX_CONST && e->kind == MLC_TX_CONST && e->c.i - b->c.i < (int64_t)w->W)
-    return false;
+  if (b->kind == MLC_TX_CONST && e->kind == MLC_TX_CONST) {
+    /* a short static loop gets the widest power of two that fits */
+    while (w->W > 2 && e->c.i - b->c.i < (int64_t)w->W) w->W /= 2;
+    if (e->c.i - b->c.i < (int64_t)w->W || w->W < 4) return false;
+  }
   mark_assigned(body, w->varying);
   w->varying[w->v->id] = true;
   int nv = w->s->k->nvars;

@@ -70,26 +70,24 @@ static bool same_elem(mlc_dtype_t dt, const void *a, const void *b) {
   return memcmp(a, b, mlc_dtype_size(dt)) == 0;
 }
 
-/* Lowers n, runs it in the interpreter and compiled; compares. */
-static void diff_node(mlc_node_t *n, uint32_t seed) {
-  mlc_pass_ctx_t ctx = {0};
-  mlc_tkernel_t *k;
-  mlc_value_t **bv;
-  mlc_status_t *st = mlc_lower_node(&ctx, F.g, n, &k, &bv);
-  if (st) fail_msg("lowering %s: %s", mlc_op_name(n->op), mlc_status_message(st));
+/* Runs kernel k (buffer i initialised from data[i] when given, else
+ * random) in the interpreter and compiled; compares; takes k. */
+static void diff_kernel(mlc_tkernel_t *k, const void *const *data, const char *what,
+                        uint32_t seed) {
+  mlc_status_t *st;
   int nb = k->nbufs;
   void **ref = calloc((size_t)nb, sizeof *ref), **got = calloc((size_t)nb, sizeof *got);
   for (int i = 0; i < nb; i++) {
     size_t bytes = (size_t)k->bufs[i].nelems * mlc_dtype_size(k->bufs[i].dtype);
     ref[i] = calloc(1, bytes + 8);
     got[i] = calloc(1, bytes + 8);
-    if (bv[i]->data) memcpy(ref[i], bv[i]->data, bytes);
+    if (data && data[i]) memcpy(ref[i], data[i], bytes);
     else if (!k->bufs[i].written) fill_random(ref[i], k->bufs[i].dtype, k->bufs[i].nelems, seed + (uint32_t)i);
     memcpy(got[i], ref[i], bytes);
     k->bufs[i].storage = (mlc_storage_t){k->bufs[i].written ? MLC_STORAGE_OUTPUT : MLC_STORAGE_INPUT, i, 0};
   }
   st = mlc_tkernel_interpret(k, ref);
-  if (st) fail_msg("interpreting %s: %s", mlc_op_name(n->op), mlc_status_message(st));
+  if (st) fail_msg("interpreting %s: %s", what, mlc_status_message(st));
   assert_true(MLC_VEC_PUSH(&F.p.kernels, k));
   char file[32];
   snprintf(file, sizeof file, "d%d.so", n_so++);
@@ -105,7 +103,7 @@ static void diff_node(mlc_node_t *n, uint32_t seed) {
         if (k->bufs[i].dtype == MLC_DT_F32)
           fprintf(stderr, "ref %.9g got %.9g\n", (double)((float *)ref[i])[e], (double)((float *)got[i])[e]);
         fail_msg("%s (%s): buffer %d element %lld differs from the interpreter",
-                 mlc_op_name(n->op), mlc_dtype_name(k->bufs[i].dtype), i, (long long)e);
+                 what, mlc_dtype_name(k->bufs[i].dtype), i, (long long)e);
       }
   }
   dlclose(F.lib);
@@ -117,6 +115,18 @@ static void diff_node(mlc_node_t *n, uint32_t seed) {
   }
   free(ref);
   free(got);
+}
+
+/* Lowers n and diffs its kernel. */
+static void diff_node(mlc_node_t *n, uint32_t seed) {
+  mlc_pass_ctx_t ctx = {0};
+  mlc_tkernel_t *k;
+  mlc_value_t **bv;
+  mlc_status_t *st = mlc_lower_node(&ctx, F.g, n, &k, &bv);
+  if (st) fail_msg("lowering %s: %s", mlc_op_name(n->op), mlc_status_message(st));
+  const void *data[64] = {0};
+  for (int i = 0; i < k->nbufs && i < 64; i++) data[i] = bv[i]->data;
+  diff_kernel(k, data, mlc_op_name(n->op), seed);
 }
 
 static mlc_value_t *val(mlc_dtype_t dt, int rank, const int64_t *dims) {
@@ -260,12 +270,64 @@ static void test_data_movement(void **s) {
   diff_node(n, 72);
 }
 
+/* A hinted loop with an inner loop, widened by the backend: a varying IF
+ * with an else (masks), a stride-2 scatter, a gather, tanh and integer
+ * POW lane by lane, an f16 and a bool local, and a remainder (13 is not
+ * a multiple of the width). */
+static void test_widened_constructs(void **s) {
+  (void)s;
+  mlc_tkernel_t *k = mlc_tkernel_create("widen");
+  int bx = mlc_tkernel_add_buf(k, "x", MLC_DT_F32, 13 * 5, (mlc_storage_t){0}, false);
+  int bn = mlc_tkernel_add_buf(k, "n", MLC_DT_I32, 13, (mlc_storage_t){0}, false);
+  int by = mlc_tkernel_add_buf(k, "y", MLC_DT_F32, 26, (mlc_storage_t){0}, true);
+  int bh = mlc_tkernel_add_buf(k, "h", MLC_DT_F16, 13, (mlc_storage_t){0}, true);
+  int bp = mlc_tkernel_add_buf(k, "p", MLC_DT_I32, 13, (mlc_storage_t){0}, true);
+  mlc_tvar_t *g = mlc_tkernel_add_grid(k, 2);
+  mlc_tvar_t *i = mlc_tkernel_new_var(k, MLC_TV_LOOP, MLC_DT_I64, "i");
+  mlc_tvar_t *j = mlc_tkernel_new_var(k, MLC_TV_LOOP, MLC_DT_I64, "j");
+  mlc_tvar_t *acc = mlc_tkernel_new_var(k, MLC_TV_LOCAL, MLC_DT_F32, "acc");
+  mlc_tvar_t *hv = mlc_tkernel_new_var(k, MLC_TV_LOCAL, MLC_DT_F16, "hv");
+  mlc_tvar_t *flag = mlc_tkernel_new_var(k, MLC_TV_LOCAL, MLC_DT_BOOL, "flag");
+#define I(v) mlc_tx_i64(k, v)
+#define V(v) mlc_tx_var(k, v)
+#define B(op, a, b) mlc_tx_binary(k, MLC_TB_##op, a, b)
+#define F32(v) mlc_tx_float(k, MLC_DT_F32, v)
+  mlc_texpr_t *xij = mlc_tx_load(k, bx, B(ADD, B(MUL, V(j), I(13)), V(i))); /* stride 1 */
+  mlc_texpr_t *xg = mlc_tx_load(k, bx, B(ADD, B(MUL, V(i), I(5)), V(j)));  /* gather */
+  mlc_texpr_t *cond = B(GT, xij, F32(0.0));
+  mlc_tstmt_t *then_s = mlc_ts_assign(k, acc, B(ADD, V(acc), mlc_tx_unary(k, MLC_TU_TANH, xg)));
+  mlc_tstmt_t *else_s = mlc_ts_block(k, 2, (mlc_tstmt_t *[]){
+      mlc_ts_assign(k, acc, B(SUB, V(acc), xij)),
+      mlc_ts_assign(k, flag, mlc_tx_unary(k, MLC_TU_NOT, V(flag)))});
+  mlc_tstmt_t *inner = mlc_ts_for(k, j, I(0), I(5), MLC_LOOP_SERIAL, 0,
+                                  mlc_ts_if(k, cond, then_s, else_s));
+  mlc_texpr_t *nv = mlc_tx_load(k, bn, V(i));
+  mlc_tstmt_t *body[7] = {
+      mlc_ts_assign(k, acc, mlc_tx_cast(k, MLC_DT_F32, V(g))),
+      mlc_ts_assign(k, flag, mlc_tx_int(k, MLC_DT_BOOL, 0)),
+      inner,
+      mlc_ts_assign(k, hv, mlc_tx_cast(k, MLC_DT_F16, B(MUL, V(acc), F32(1.0 / 3.0)))),
+      mlc_ts_store(k, by, B(ADD, B(MUL, V(i), I(2)), V(g)),
+                   mlc_tx_select(k, V(flag), V(acc), mlc_tx_unary(k, MLC_TU_NEG, V(acc)))),
+      mlc_ts_if(k, B(EQ, V(g), I(0)), mlc_ts_block(k, 2, (mlc_tstmt_t *[]){
+          mlc_ts_store(k, bh, V(i), V(hv)),
+          mlc_ts_store(k, bp, V(i), B(POW, nv, mlc_tx_int(k, MLC_DT_I32, 3)))}), NULL),
+      NULL};
+  k->body = mlc_ts_for(k, i, I(0), I(13), MLC_LOOP_VECTORIZE, 4, mlc_ts_block(k, 6, body));
+#undef I
+#undef V
+#undef B
+#undef F32
+  assert_non_null(k->body);
+  diff_kernel(k, NULL, "widened loop", 99);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_pool),   cmocka_unit_test(test_linalg),
       cmocka_unit_test(test_norm_softmax), cmocka_unit_test(test_activations),
       cmocka_unit_test(test_int_ops),     cmocka_unit_test(test_casts_where),
-      cmocka_unit_test(test_data_movement),
+      cmocka_unit_test(test_data_movement), cmocka_unit_test(test_widened_constructs),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
