@@ -620,7 +620,7 @@ static bool storages_overlap(const mlc_tbuf_t *a, const mlc_tbuf_t *b) {
 
 /* noalias is sound for buffer i when no buffer sharing its bytes is written
  * (by either side). */
-static bool buf_noalias(const mlc_tkernel_t *k, int i) {
+bool mlc_cg_buf_noalias(const mlc_tkernel_t *k, int i) {
   for (int j = 0; j < k->nbufs; j++) {
     if (j == i) continue;
     if ((k->bufs[i].written || k->bufs[j].written) &&
@@ -689,7 +689,7 @@ static LLVMValueRef make_impl(kstate_t *s) {
   add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
   add_attr(cg, fn, LLVMAttributeFunctionIndex, "alwaysinline");
   for (int i = 0; i < n; i++) {
-    if (buf_noalias(k, i)) add_attr(cg, fn, (unsigned)i + 1, "noalias");
+    if (mlc_cg_buf_noalias(k, i)) add_attr(cg, fn, (unsigned)i + 1, "noalias");
     add_attr(cg, fn, (unsigned)i + 1, "nocapture");
     add_attr(cg, fn, (unsigned)i + 1, "nonnull");
     LLVMSetValueName2(LLVMGetParam(fn, (unsigned)i), k->bufs[i].name,
