@@ -21,7 +21,8 @@
  *     is read in an iteration (no value carried between iterations).
  * Locals assigned in L live in vector allocas.  An IF whose condition is
  * varying becomes a mask: assignments select, loads and stores become
- * llvm.masked.* (so lanes that are off never touch memory).  Loads and
+ * llvm.masked.* (so lanes that are off never touch memory), and the
+ * branch is skipped when no lane is on.  Loads and
  * stores at stride 1 are contiguous vector accesses; others gather or
  * scatter.  libm calls and integer POW run lane by lane.
  */
@@ -410,6 +411,21 @@ static void w_inner_for(wstate_t *w, const mlc_tstmt_t *t) {
   w_loop(w, slot, b, e, 1, ws_body, t->loop.body);
 }
 
+/* Runs `t` under `mask`, skipped when no lane is on (so uniform work in
+ * it, such as a scalar load, only runs when some lane wants it). */
+static void masked_branch(wstate_t *w, LLVMValueRef mask, const mlc_tstmt_t *t) {
+  kstate_t *s = w->s;
+  LLVMTypeRef mt = LLVMTypeOf(mask);
+  LLVMValueRef any = mlc_cgk_call_intr(s, "llvm.vector.reduce.or", &mt, 1, &mask, 1);
+  LLVMBasicBlockRef on = mlc_cgk_block(s, "w.on"), join = mlc_cgk_block(s, "w.off");
+  LLVMBuildCondBr(s->b, any, on, join);
+  LLVMPositionBuilderAtEnd(s->b, on);
+  w->mask = mask;
+  ws(w, t);
+  LLVMBuildBr(s->b, join);
+  LLVMPositionBuilderAtEnd(s->b, join);
+}
+
 static void w_if(wstate_t *w, const mlc_tstmt_t *t) {
   kstate_t *s = w->s;
   if (!varying(w, t->if_.cond)) {
@@ -429,12 +445,10 @@ static void w_if(wstate_t *w, const mlc_tstmt_t *t) {
     return;
   }
   LLVMValueRef c = wx(w, t->if_.cond), outer = w->mask;
-  w->mask = outer ? LLVMBuildAnd(s->b, outer, c, "") : c;
-  ws(w, t->if_.then_s);
+  masked_branch(w, outer ? LLVMBuildAnd(s->b, outer, c, "") : c, t->if_.then_s);
   if (t->if_.else_s) {
     LLVMValueRef nc = LLVMBuildNot(s->b, c, "");
-    w->mask = outer ? LLVMBuildAnd(s->b, outer, nc, "") : nc;
-    ws(w, t->if_.else_s);
+    masked_branch(w, outer ? LLVMBuildAnd(s->b, outer, nc, "") : nc, t->if_.else_s);
   }
   w->mask = outer;
 }
