@@ -156,6 +156,8 @@ static bool check_stmt(wstate_t *w, const mlc_tstmt_t *t, bool inner) {
     if (varying(w, t->loop.begin) || varying(w, t->loop.end)) return false;
     return check_stmt(w, t->loop.body, true);
   case MLC_TS_STORE:
+    /* unhinted: one store per buffer, so iterations write disjoint sets */
+    if (w->stored[t->store.buf] && !w->hinted) return false;
     w->stored[t->store.buf] = true;
     if (w->hinted) return true;
     if (inner || !affine(w, t->store.index, &stride) || stride == 0) return false;
@@ -223,6 +225,26 @@ static bool locals_defined_first(const mlc_tstmt_t *body, bool *undef) {
   return true;
 }
 
+/* Is a variable of `set` read anywhere in `t` outside the loop `skip`? */
+static bool read_outside(const mlc_tstmt_t *t, const mlc_tstmt_t *skip, const bool *set) {
+  if (t == skip) return false;
+  switch (t->kind) {
+  case MLC_TS_FOR:
+    return reads_var(t->loop.begin, set) || reads_var(t->loop.end, set) ||
+           read_outside(t->loop.body, skip, set);
+  case MLC_TS_STORE: return reads_var(t->store.index, set) || reads_var(t->store.value, set);
+  case MLC_TS_ASSIGN: return reads_var(t->assign.value, set);
+  case MLC_TS_IF:
+    return reads_var(t->if_.cond, set) || read_outside(t->if_.then_s, skip, set) ||
+           (t->if_.else_s && read_outside(t->if_.else_s, skip, set));
+  case MLC_TS_BLOCK:
+    for (int i = 0; i < t->block.n; i++)
+      if (read_outside(t->block.stmts[i], skip, set)) return true;
+    return false;
+  }
+  return true;
+}
+
 static bool qualifies(wstate_t *w, const mlc_tstmt_t *t) {
   const mlc_tstmt_t *body = t->loop.body;
   if (!has_loop(body)) return false; /* LLVM's own vectorizer does these */
@@ -233,6 +255,8 @@ static bool qualifies(wstate_t *w, const mlc_tstmt_t *t) {
     if (e->c.i - b->c.i < (int64_t)w->W || w->W < 4) return false;
   }
   mark_assigned(body, w->varying);
+  /* values of L's locals live in vector slots: none may be read after L */
+  if (read_outside(w->s->k->body, t, w->varying)) return false;
   w->varying[w->v->id] = true;
   int nv = w->s->k->nvars;
   bool *undef = calloc((size_t)nv + 1, sizeof *undef);

@@ -322,12 +322,42 @@ static void test_widened_constructs(void **s) {
   diff_kernel(k, NULL, "widened loop", 99);
 }
 
+/* Loops the backend must not widen on its own: overlapping stores in
+ * consecutive iterations, and a local read after the loop. */
+static void test_not_widened(void **s) {
+  (void)s;
+  mlc_tkernel_t *k = mlc_tkernel_create("overlap");
+  int bx = mlc_tkernel_add_buf(k, "x", MLC_DT_F32, 40, (mlc_storage_t){0}, false);
+  int by = mlc_tkernel_add_buf(k, "y", MLC_DT_F32, 21, (mlc_storage_t){0}, true);
+  mlc_tvar_t *i = mlc_tkernel_new_var(k, MLC_TV_LOOP, MLC_DT_I64, "i");
+  mlc_tvar_t *j = mlc_tkernel_new_var(k, MLC_TV_LOOP, MLC_DT_I64, "j");
+  mlc_tvar_t *acc = mlc_tkernel_new_var(k, MLC_TV_LOCAL, MLC_DT_F32, "acc");
+#define I(v) mlc_tx_i64(k, v)
+#define V(v) mlc_tx_var(k, v)
+#define B(op, a, b) mlc_tx_binary(k, MLC_TB_##op, a, b)
+  mlc_tstmt_t *red = mlc_ts_for(k, j, I(0), I(2), MLC_LOOP_SERIAL, 0,
+      mlc_ts_assign(k, acc, B(ADD, V(acc), mlc_tx_load(k, bx, B(ADD, B(MUL, V(i), I(2)), V(j))))));
+  mlc_tstmt_t *body[4] = {
+      mlc_ts_assign(k, acc, mlc_tx_float(k, MLC_DT_F32, 0.0)), red,
+      mlc_ts_store(k, by, V(i), V(acc)),
+      mlc_ts_store(k, by, B(ADD, V(i), I(1)), mlc_tx_unary(k, MLC_TU_NEG, V(acc)))};
+  mlc_tstmt_t *loop = mlc_ts_for(k, i, I(0), I(19), MLC_LOOP_SERIAL, 0, mlc_ts_block(k, 4, body));
+  mlc_tstmt_t *top[2] = {loop, mlc_ts_store(k, by, I(20), V(acc))}; /* acc after the loop */
+  k->body = mlc_ts_block(k, 2, top);
+#undef I
+#undef V
+#undef B
+  assert_non_null(k->body);
+  diff_kernel(k, NULL, "overlapping stores", 5);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_pool),   cmocka_unit_test(test_linalg),
       cmocka_unit_test(test_norm_softmax), cmocka_unit_test(test_activations),
       cmocka_unit_test(test_int_ops),     cmocka_unit_test(test_casts_where),
       cmocka_unit_test(test_data_movement), cmocka_unit_test(test_widened_constructs),
+      cmocka_unit_test(test_not_widened),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
