@@ -228,8 +228,8 @@ mlc_status_t *infer_set_output(const infer_cx_t *cx, int i, mlc_dtype_t dt,
   }
   for (int k = 0; k < s->rank; k++) {
     mlc_dim_t id = s->d[k], dd = v->dims[k];
-    if (infer_dim_known(id) || id.sym || !(infer_dim_known(dd) || dd.sym))
-      v->dims[k] = id;
+    bool keep = !infer_dim_known(id) && (infer_dim_known(dd) || !id.sym);
+    v->dims[k] = keep ? dd : id;
   }
   v->dtype = dt;
   return NULL;
