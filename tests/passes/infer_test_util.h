@@ -1,10 +1,5 @@
-/* Helpers shared by the infer-shapes tests: build small graphs, run the
- * pass, and check shapes or errors.  Included once per test program.
- *
- * When INFER_TEST_STUB_LOWERING is defined, this also defines stand-ins for
- * the lowering and the tile interpreter that report every node as
- * unsupported, so inference can be tested without them (folding then only
- * covers Shape, Size and view ops). */
+/* Helpers shared by the infer-shapes and folding tests: build small
+ * graphs, run the pass, and check shapes or errors. */
 #ifndef MLC_TESTS_INFER_TEST_UTIL_H
 #define MLC_TESTS_INFER_TEST_UTIL_H
 
@@ -18,28 +13,11 @@
 
 #include "passes/pass.h"
 
-#ifdef INFER_TEST_STUB_LOWERING
-#include "passes/lower.h"
-bool mlc_lower_supports(const mlc_graph_t *g, const mlc_node_t *n) {
-  (void)g, (void)n;
-  return false;
-}
-mlc_status_t *mlc_lower_node(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
-                             mlc_node_t *n, mlc_tkernel_t **out_kernel,
-                             mlc_value_t ***out_buf_values) {
-  (void)ctx, (void)g, (void)n, (void)out_kernel, (void)out_buf_values;
-  return MLC_ERR(UNSUPPORTED, "no lowering in this test");
-}
-mlc_status_t *mlc_tkernel_interpret(const mlc_tkernel_t *k, void *const *b) {
-  (void)k, (void)b;
-  return MLC_ERR(UNSUPPORTED, "no interpreter in this test");
-}
-#endif
 
 #define I64S(...) ((const int64_t[]){__VA_ARGS__})
 #define VALS(...) ((mlc_value_t *[]){__VA_ARGS__})
 
-static mlc_graph_t *new_graph(void) {
+static inline mlc_graph_t *new_graph(void) {
   mlc_graph_t *g = NULL;
   mlc_status_t *st = mlc_graph_create("t", &g);
   assert_null(st);
@@ -48,7 +26,7 @@ static mlc_graph_t *new_graph(void) {
 }
 
 /* A graph input of static shape. */
-static mlc_value_t *input(mlc_graph_t *g, const char *name, mlc_dtype_t dt,
+static inline mlc_value_t *input(mlc_graph_t *g, const char *name, mlc_dtype_t dt,
                           int rank, const int64_t *dims) {
   mlc_value_t *v = mlc_graph_add_value_static(g, name, dt, rank, dims);
   assert_non_null(v);
@@ -58,7 +36,7 @@ static mlc_value_t *input(mlc_graph_t *g, const char *name, mlc_dtype_t dt,
 }
 
 /* A graph input whose dims may be symbolic: sym[i] NULL for static. */
-static mlc_value_t *input_sym(mlc_graph_t *g, const char *name,
+static inline mlc_value_t *input_sym(mlc_graph_t *g, const char *name,
                               mlc_dtype_t dt, int rank, const int64_t *dims,
                               const char *const *sym) {
   mlc_dim_t d[8];
@@ -69,14 +47,14 @@ static mlc_value_t *input_sym(mlc_graph_t *g, const char *name,
   return v;
 }
 
-static mlc_value_t *const_i64(mlc_graph_t *g, const char *name,
+static inline mlc_value_t *const_i64(mlc_graph_t *g, const char *name,
                               const int64_t *v, int64_t n) {
   mlc_value_t *c = mlc_graph_add_const_i64s(g, name, v, n);
   assert_non_null(c);
   return c;
 }
 
-static mlc_value_t *scalar(mlc_graph_t *g, const char *name, mlc_dtype_t dt,
+static inline mlc_value_t *scalar(mlc_graph_t *g, const char *name, mlc_dtype_t dt,
                            double x) {
   mlc_value_t *c = mlc_graph_add_const_scalar(g, name, dt, x);
   assert_non_null(c);
@@ -85,7 +63,7 @@ static mlc_value_t *scalar(mlc_graph_t *g, const char *name, mlc_dtype_t dt,
 
 /* A node with `nout` fresh outputs of unknown dtype and rank, named
  * "<name>" (one output) or "<name>:<i>". */
-static mlc_node_t *node(mlc_graph_t *g, mlc_op_t op, const char *name,
+static inline mlc_node_t *node(mlc_graph_t *g, mlc_op_t op, const char *name,
                         int nin, mlc_value_t *const *ins, int nout) {
   mlc_value_t *outs[8];
   for (int i = 0; i < nout; i++) {
@@ -99,21 +77,21 @@ static mlc_node_t *node(mlc_graph_t *g, mlc_op_t op, const char *name,
   return n;
 }
 
-static mlc_value_t *out0(mlc_node_t *n) { return n->outputs[0]; }
+static inline mlc_value_t *out0(mlc_node_t *n) { return n->outputs[0]; }
 
-static mlc_status_t *infer(mlc_graph_t *g) {
+static inline mlc_status_t *infer(mlc_graph_t *g) {
   mlc_pass_ctx_t ctx = {0};
   return mlc_pass_infer_shapes.run(&ctx, g);
 }
 
-static void infer_ok(mlc_graph_t *g) {
+static inline void infer_ok(mlc_graph_t *g) {
   mlc_status_t *st = infer(g);
   if (st) fail_msg("unexpected error: %s", mlc_status_message(st));
 }
 
 /* Runs the pass, expects an error of `code` whose message contains
  * `substr`, and destroys the graph. */
-static void infer_fails(mlc_graph_t *g, mlc_status_code_t code,
+static inline void infer_fails(mlc_graph_t *g, mlc_status_code_t code,
                         const char *substr) {
   mlc_status_t *st = infer(g);
   if (!st) fail_msg("expected an error containing \"%s\"", substr);
@@ -125,7 +103,7 @@ static void infer_fails(mlc_graph_t *g, mlc_status_code_t code,
   mlc_graph_destroy(g);
 }
 
-static void expect_shape(const mlc_value_t *v, mlc_dtype_t dt, int rank,
+static inline void expect_shape(const mlc_value_t *v, mlc_dtype_t dt, int rank,
                          const int64_t *dims) {
   if (v->dtype != dt)
     fail_msg("'%s': dtype %s, expected %s", v->name, mlc_dtype_name(v->dtype),
@@ -138,7 +116,7 @@ static void expect_shape(const mlc_value_t *v, mlc_dtype_t dt, int rank,
                (long long)v->dims[i].value, (long long)dims[i]);
 }
 
-static void expect_sym(const mlc_value_t *v, int i, const char *sym) {
+static inline void expect_sym(const mlc_value_t *v, int i, const char *sym) {
   if (!sym) {
     assert_null(v->dims[i].sym);
     return;
@@ -147,12 +125,12 @@ static void expect_sym(const mlc_value_t *v, int i, const char *sym) {
   assert_string_equal(v->dims[i].sym, sym);
 }
 
-static void set_ints(mlc_graph_t *g, mlc_node_t *n, const char *name,
+static inline void set_ints(mlc_graph_t *g, mlc_node_t *n, const char *name,
                      const int64_t *v, int64_t count) {
   assert_true(mlc_node_set_ints(g, n, name, v, count));
 }
 
-static void set_int(mlc_graph_t *g, mlc_node_t *n, const char *name,
+static inline void set_int(mlc_graph_t *g, mlc_node_t *n, const char *name,
                     int64_t v) {
   assert_true(mlc_node_set_int(g, n, name, v));
 }

@@ -1,8 +1,6 @@
 /* infer-shapes: elementwise broadcasting (with symbolic dims), dtype
  * rules, MatMul, Gemm, Conv and pools (pads, strides, dilations,
- * auto_pad, ceil_mode), normalisations and reductions.  Runs with stub
- * lowering: no folding beyond Shape/Size/view ops is involved. */
-#define INFER_TEST_STUB_LOWERING
+ * auto_pad, ceil_mode), normalisations and reductions. */
 #include "infer_test_util.h"
 
 #define F32 MLC_DT_F32

@@ -2,8 +2,7 @@
  * Unsqueeze, Transpose, Concat, Split, Slice, Gather, Expand, Tile, Pad,
  * Shape, Size, ConstantOfShape, Range), non-constant shape operands,
  * declared (value_info) shapes, and the folding done during inference
- * that needs no lowering (Shape, Size, view ops). */
-#define INFER_TEST_STUB_LOWERING
+ * (Shape, Size, view ops, small constant nodes). */
 #include "infer_test_util.h"
 
 #define F32 MLC_DT_F32
@@ -335,6 +334,12 @@ static void test_const_of_shape_range(void **state) {
   expect_shape(out0(r1), I64, 1, I64S(3));
   expect_shape(out0(r2), F32, 1, I64S(4));
   expect_shape(out0(r3), I64, 1, I64S(0));
+  /* All small and constant: folded through the lowering. */
+  assert_true(mlc_value_is_const(out0(c2)));
+  assert_int_equal(mlc_value_const_int(out0(c2), 3), 7);
+  assert_true(mlc_value_is_const(out0(r1)));
+  assert_int_equal(mlc_value_const_int(out0(r1), 2), 4);
+  assert_int_equal(g->nodes.len, 0);
   mlc_graph_destroy(g);
 
   g = new_graph();
