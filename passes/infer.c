@@ -92,8 +92,11 @@ mlc_status_t *infer_need_dtype(const infer_cx_t *cx, int i,
                                bool (*pred)(mlc_dtype_t), const char *what) {
   mlc_value_t *v = infer_in(cx, i);
   if (v && !pred(v->dtype))
-    return infer_err(cx, "input %d '%s': dtype %s, expected %s", i, v->name,
-                     mlc_dtype_name(v->dtype), what);
+    return infer_errc(cx,
+                      mlc_dtype_is_computable(v->dtype) ? MLC_INVALID_MODEL
+                                                        : MLC_UNSUPPORTED,
+                      "input %d '%s': dtype %s, expected %s", i, v->name,
+                      mlc_dtype_name(v->dtype), what);
   return NULL;
 }
 

@@ -295,7 +295,10 @@ static mlc_status_t *reduce_axes(const infer_cx_t *cx, int rank, bool *reduce,
 
 mlc_status_t *infer_reduce(const infer_cx_t *cx) {
   const mlc_value_t *x = cx->n->inputs[0];
-  MLC_RETURN_IF(infer_need_dtype(cx, 0, infer_is_numeric, "a number type"));
+  bool minmax = cx->n->op == MLC_OP_ReduceMax || cx->n->op == MLC_OP_ReduceMin;
+  MLC_RETURN_IF(infer_need_dtype(cx, 0, minmax ? is_value : infer_is_numeric,
+                                 minmax ? "a number type or bool"
+                                        : "a number type"));
   bool reduce[MLC_INFER_MAX_RANK] = {false}, noop;
   MLC_RETURN_IF(reduce_axes(cx, x->rank, reduce, &noop));
   bool keep = mlc_node_attr_int(cx->n, "keepdims", 1) != 0;

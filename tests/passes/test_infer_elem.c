@@ -102,6 +102,11 @@ static void test_dtype_errors(void **state) {
   node(g, MLC_OP_Exp, "exp", 1, VALS(b), 1);
   infer_fails(g, MLC_INVALID_MODEL, "expected a float type");
 
+  g = new_graph(); /* valid ONNX that mlc does not compute on */
+  a = input(g, "a", MLC_DT_STRING, 1, I64S(4));
+  node(g, MLC_OP_Equal, "eq", 2, VALS(a, a), 1);
+  infer_fails(g, MLC_UNSUPPORTED, "input 0 'a': dtype string");
+
   g = new_graph();
   a = input(g, "a", F32, 1, I64S(4));
   node(g, MLC_OP_Where, "w", 3, VALS(a, a, a), 1);
@@ -400,6 +405,17 @@ static void test_reduce(void **state) {
   node(g, MLC_OP_ReduceSum, "rs", 2, VALS(x, dyn), 1);
   infer_fails(g, MLC_UNSUPPORTED, "node 'rs' (ReduceSum): input 1 'axes' is "
               "not a constant; mlc needs static shapes");
+
+  g = new_graph(); /* ReduceMax/Min take bool (opset 20); ReduceSum not */
+  x = input(g, "x", BOOL, 2, I64S(2, 3));
+  r1 = node(g, MLC_OP_ReduceMax, "r1", 1, VALS(x), 1);
+  infer_ok(g);
+  expect_shape(out0(r1), BOOL, 2, I64S(1, 1));
+  mlc_graph_destroy(g);
+  g = new_graph();
+  x = input(g, "x", BOOL, 2, I64S(2, 3));
+  node(g, MLC_OP_ReduceSum, "rs", 1, VALS(x), 1);
+  infer_fails(g, MLC_INVALID_MODEL, "dtype bool, expected a number type");
 
   g = new_graph();
   x = input(g, "x", F32, 3, I64S(2, 3, 4));
