@@ -10,9 +10,10 @@
  *
  * The fold-constants pass folds every remaining node whose inputs are all
  * constant, whatever its size (weight transposes, BatchNorm parameter
- * arithmetic, ...).  It assumes shapes were inferred (infer-shapes ran);
- * nodes with non-static outputs or ops the lowering does not support are
- * left alone. */
+ * arithmetic, ...), then runs the algebraic clean-ups of fold_algebra.c.
+ * It assumes shapes were inferred (infer-shapes ran); nodes with
+ * non-static outputs or ops the lowering does not support are left
+ * alone. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,6 +140,8 @@ static mlc_status_t *run(mlc_pass_ctx_t *ctx, mlc_graph_t *g) {
     bool folded;
     MLC_RETURN_IF(mlc_fold_node(ctx, g, g->nodes.data[i], &folded));
   }
+  bool changed;
+  MLC_RETURN_IF(mlc_fold_algebra(ctx, g, &changed));
   mlc_graph_compact(g);
   return NULL;
 }

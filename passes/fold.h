@@ -15,4 +15,11 @@
 mlc_status_t *mlc_fold_node(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
                             mlc_node_t *n, bool *out_folded);
 
+/* Algebraic clean-ups (fold_algebra.c): bypasses no-op nodes (Identity,
+ * same-dtype Cast, shape-preserving views, identity Transpose, x+0, x*1,
+ * ...) and merges view chains and Transpose pairs.  Sets *out_changed
+ * when it rewrote anything.  Shapes must have been inferred. */
+mlc_status_t *mlc_fold_algebra(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
+                               bool *out_changed);
+
 #endif
