@@ -8,6 +8,9 @@
  * graph adopts.  The interpreter is the reference semantics of the
  * backends, so a folded value equals what the compiled code would compute.
  *
+ * A graph input that also has data (an overridable initializer) does not
+ * count as constant here.
+ *
  * The fold-constants pass folds every remaining node whose inputs are all
  * constant, whatever its size (weight transposes, BatchNorm parameter
  * arithmetic, ...), then runs the algebraic clean-ups of fold_algebra.c.
@@ -110,8 +113,12 @@ static bool outputs_const(const mlc_node_t *n) {
 
 static bool foldable(const mlc_node_t *n) {
   if (n->dead || (mlc_op_info(n->op)->flags & MLC_OPF_COLL)) return false;
-  for (int i = 0; i < n->ninputs; i++)
-    if (n->inputs[i] && !mlc_value_is_const(n->inputs[i])) return false;
+  for (int i = 0; i < n->ninputs; i++) {
+    const mlc_value_t *v = n->inputs[i];
+    /* A graph input with a default value can be overridden at run time. */
+    if (v && (!mlc_value_is_const(v) || (v->flags & MLC_VALUE_INPUT)))
+      return false;
+  }
   for (int i = 0; i < n->noutputs; i++)
     if (n->outputs[i] && mlc_value_nbytes(n->outputs[i]) < 0) return false;
   return true;

@@ -146,6 +146,17 @@ static void test_fold_node_reports(void **state) {
   assert_true(add->dead);
   expect_i64s(out0(add), I64S(2, 4, 6), 3);
   mlc_graph_destroy(g);
+
+  /* A graph input with a default value may be overridden: not folded. */
+  g = new_graph();
+  x = input(g, "x", I64, 1, I64S(3));
+  assert_null(mlc_value_set_const(g, x, I64S(1, 2, 3), 24, MLC_DATA_COPY));
+  add = node(g, MLC_OP_Add, "add", 2, VALS(x, x), 1);
+  assert_null(mlc_pass_infer_shapes.run(&ctx, g));
+  assert_null(mlc_pass_fold_constants.run(&ctx, g));
+  assert_false(add->dead);
+  assert_false(mlc_value_is_const(out0(add)));
+  mlc_graph_destroy(g);
 }
 
 int main(void) {
