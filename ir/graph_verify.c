@@ -177,10 +177,28 @@ static mlc_status_t *check_outputs(verifier_t *vf) {
   return NULL;
 }
 
+/* Before anything else: no value is an output of two live nodes. */
+static mlc_status_t *check_single_producer(verifier_t *vf) {
+  const mlc_graph_t *g = vf->g;
+  for (size_t i = 0; i < g->nodes.len; i++) {
+    const mlc_node_t *n = g->nodes.data[i];
+    for (int k = 0; k < n->noutputs && !n->dead; k++) {
+      const mlc_value_t *v = n->outputs[k];
+      if (!v || !id_ok(vf, v)) continue;
+      if (vf->def[v->id])
+        return node_err(n, i, "output '%s' (%lld) is produced twice", vname(v), k);
+      vf->def[v->id] = DEF_NODE;
+    }
+  }
+  memset(vf->def, 0, (size_t)g->next_value_id + 1);
+  return NULL;
+}
+
 mlc_status_t *mlc_graph_verify(const mlc_graph_t *g) {
   verifier_t vf = {g, calloc((size_t)g->next_value_id + 1, 1)};
   if (!vf.def) return MLC_ERR(OUT_OF_MEMORY, "verifying graph");
-  mlc_status_t *st = define_sources(&vf);
+  mlc_status_t *st = check_single_producer(&vf);
+  if (!st) st = define_sources(&vf);
   for (size_t i = 0; i < g->nodes.len && !st; i++)
     if (!g->nodes.data[i]->dead) st = check_node(&vf, g->nodes.data[i], i);
   if (!st) st = check_outputs(&vf);
