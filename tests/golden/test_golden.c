@@ -7,7 +7,8 @@
  *
  * Passes are named by their .name and looked up in `k_passes` below.  The
  * graph is verified after parsing and after each pass; the printed result
- * must equal the expected text (trailing blank lines ignored).  Setting
+ * must equal the expected text (trailing blank lines ignored) and must
+ * itself parse and print back unchanged.  Setting
  * MLC_GOLDEN_UPDATE=1 rewrites the expected part of every file with the
  * actual output (review the diff before committing).  An optional argument
  * runs only the files whose name contains it. */
@@ -120,9 +121,23 @@ static void test_one_file(void **state) {
     update_file(path, text, (size_t)(exp_body - text), actual, alen);
     same = true;
   }
-  if (!same)
+  if (same) { /* the expected text itself must round-trip */
+    mlc_graph_t *g2 = NULL;
+    st = mlc_graph_parse(actual, alen, &g2);
+    if (st) fail_msg("%s: output does not parse: %s", path, mlc_status_message(st));
+    char *again = NULL;
+    size_t again_len = 0;
+    FILE *f2 = open_memstream(&again, &again_len);
+    mlc_graph_print(g2, f2);
+    fclose(f2);
+    mlc_graph_destroy(g2);
+    same = again_len == alen && memcmp(again, actual, alen) == 0;
+    if (!same) fprintf(stderr, "%s: output does not round-trip:\n%s", path, again);
+    free(again);
+  } else {
     fprintf(stderr, "%s: mismatch\n--- expected\n%.*s\n--- actual\n%.*s\n", path,
             (int)want_len, exp_body, (int)got_len, actual);
+  }
   free(actual);
   free(text);
   assert_true(same);
