@@ -318,8 +318,10 @@ static mlc_status_t *dims(parser_t *p, dim_vec_t *dv, int *out_rank) {
       mlc_dim_t d = {-1, NULL};
       size_t n;
       const char *s = ident(p, &n);
-      if (n) {
-        if (!(d.sym = mlc_arena_strndup(&p->g->arena, s, n))) return OOM(p);
+      skip_ws(p);
+      if (n || peek(p) == '"') {
+        if (n && !(d.sym = mlc_arena_strndup(&p->g->arena, s, n))) return OOM(p);
+        if (!n) MLC_RETURN_IF(string(p, &d.sym));
         if (accept(p, '=')) MLC_RETURN_IF(integer(p, &d.value));
       } else if (!accept(p, '?')) {
         MLC_RETURN_IF(integer(p, &d.value));

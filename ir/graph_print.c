@@ -154,7 +154,7 @@ static void print_dims(FILE *out, int rank, const mlc_dim_t *dims) {
   for (int i = 0; i < rank; i++) {
     if (i) fputc(',', out);
     if (dims[i].sym) {
-      fputs(dims[i].sym, out);
+      print_name_or_string(out, dims[i].sym);
       if (dims[i].value >= 0) fprintf(out, "=%" PRId64, dims[i].value);
     } else if (dims[i].value >= 0) {
       fprintf(out, "%" PRId64, dims[i].value);

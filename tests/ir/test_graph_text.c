@@ -50,6 +50,7 @@ static const char *const k_full =
     "graph test_net opset 17 arena 4096 weights 128\n"
     "  input %x : f32[N,3,H=224,?] @in0\n"
     "  input %y : i64[*] @in1\n"
+    "  input %q : u8[\"batch size\"=2,\"\",3]\n"
     "  input %s : bf16[] place(1, 0)\n"
     "  const %w : f32[2,2] @weight+0 = [1, -2.5, 3.00000011e-05, inf]\n"
     "  const %idx : i64[3] @weight+64 = [0, -1, 9223372036854775807]\n"
@@ -87,7 +88,7 @@ static void test_parsed_contents(void **state) {
   assert_string_equal(g->name, "test_net");
   assert_int_equal(g->opset, 17);
   assert_int_equal(g->arena_bytes, 4096);
-  assert_int_equal(g->inputs.len, 3);
+  assert_int_equal(g->inputs.len, 4);
   mlc_value_t *x = g->inputs.data[0];
   assert_int_equal(x->rank, 4);
   assert_string_equal(x->dims[0].sym, "N");
@@ -97,8 +98,11 @@ static void test_parsed_contents(void **state) {
   assert_int_equal(x->dims[3].value, -1);
   assert_null(x->dims[3].sym);
   assert_int_equal(g->inputs.data[1]->rank, -1);
-  assert_int_equal(g->inputs.data[2]->rank, 0);
-  assert_int_equal(g->inputs.data[2]->placement.device, 1);
+  assert_string_equal(g->inputs.data[2]->dims[0].sym, "batch size");
+  assert_int_equal(g->inputs.data[2]->dims[0].value, 2);
+  assert_string_equal(g->inputs.data[2]->dims[1].sym, "");
+  assert_int_equal(g->inputs.data[3]->rank, 0);
+  assert_int_equal(g->inputs.data[3]->placement.device, 1);
   mlc_node_t *add = g->nodes.data[0];
   assert_string_equal(add->name, "add/1");
   assert_int_equal(add->group, 0);
@@ -225,6 +229,56 @@ static void test_parse_errors(void **state) {
                "line 2:24:", "digest says 20 x f32", "");
 }
 
+/* Mutated texts never crash the parser: each either gives a line:column
+ * error or parses, and then its print parses back and prints the same. */
+static void test_mutations_do_not_crash(void **state) {
+  (void)state;
+  static const char alphabet[] = "%_[]{}()<>,:=@+-*?\"\n 0123456789.xefinaz";
+  size_t n = strlen(k_full);
+  char *buf = malloc(n + 8);
+  uint32_t seed = 12345;
+  int parsed = 0;
+  for (int iter = 0; iter < 4000; iter++) {
+    memcpy(buf, k_full, n + 1);
+    size_t len = n;
+    for (int m = 0; m < 1 + iter % 3; m++) {
+      seed = seed * 1664525u + 1013904223u;
+      size_t at = (seed >> 8) % len;
+      char c = alphabet[(seed >> 20) % (sizeof alphabet - 1)];
+      if ((seed & 3) == 0 && len > 1) { /* delete */
+        memmove(buf + at, buf + at + 1, len - at);
+        len--;
+      } else {
+        buf[at] = c;
+      }
+    }
+    mlc_graph_t *g = NULL;
+    mlc_status_t *st = mlc_graph_parse(buf, len, &g);
+    if (st) {
+      assert_null(g);
+      assert_non_null(strstr(mlc_status_message(st), "line "));
+      mlc_status_free(st);
+      continue;
+    }
+    parsed++;
+    char *out = print_to_string(g);
+    mlc_graph_t *g2 = NULL;
+    st = mlc_graph_parse(out, strlen(out), &g2);
+    if (st) fprintf(stderr, "%s\n%s\n", out, mlc_status_message(st));
+    assert_null(st);
+    char *out2 = print_to_string(g2);
+    if (strcmp(out, out2) != 0) fprintf(stderr, "%s\n---\n%s\n", out, out2);
+    assert_string_equal(out, out2);
+    free(out);
+    free(out2);
+    mlc_graph_destroy(g2);
+    mlc_status_free(mlc_graph_verify(g));
+    mlc_graph_destroy(g);
+  }
+  free(buf);
+  assert_true(parsed > 100);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip_full),
@@ -232,6 +286,7 @@ int main(void) {
       cmocka_unit_test(test_naming_and_digest),
       cmocka_unit_test(test_comments_and_blank_lines),
       cmocka_unit_test(test_parse_errors),
+      cmocka_unit_test(test_mutations_do_not_crash),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
