@@ -26,14 +26,28 @@
 #include "ir/graph.h"
 #include "passes/pass.h"
 
-/* The passes golden files may name.  Other passes (infer-shapes,
- * fold-constants, fuse) are added here when their files land:
- *   &mlc_pass_infer_shapes, &mlc_pass_fold_constants, &mlc_pass_fuse, */
+/* The passes golden files may name.  Passes of other components are in the
+ * table when their source file exists (tests/golden/CMakeLists.txt defines
+ * MLC_GOLDEN_HAVE_*); a golden file naming a pass that is not built is
+ * skipped.  Passes are listed by hand rather than through mlc_pass_find()
+ * so that this program links before every pass of pipeline.c exists. */
 static const mlc_pass_t *const k_passes[] = {
+#ifdef MLC_GOLDEN_HAVE_INFER
+    &mlc_pass_infer_shapes,
+#endif
+#ifdef MLC_GOLDEN_HAVE_FOLD
+    &mlc_pass_fold_constants,
+#endif
+#ifdef MLC_GOLDEN_HAVE_FUSE
+    &mlc_pass_fuse,
+#endif
     &mlc_pass_dce,
     &mlc_pass_materialize_outputs,
     &mlc_pass_plan_memory,
 };
+
+/* Passes that exist in the project but may not be built yet. */
+static const char *const k_pending[] = {"infer-shapes", "fold-constants", "fuse"};
 
 static const mlc_pass_t *find_pass(const char *name, size_t len) {
   for (size_t i = 0; i < sizeof k_passes / sizeof *k_passes; i++)
@@ -64,8 +78,9 @@ static size_t trimmed_len(const char *s, size_t n) {
   return n;
 }
 
-/* Runs the comma-separated passes in `list` (up to end of line). */
-static void run_passes(const char *path, const char *list, mlc_graph_t *g) {
+/* Runs the comma-separated passes in `list` (up to end of line); false
+ * when a pass is not built (the file is skipped). */
+static bool run_passes(const char *path, const char *list, mlc_graph_t *g) {
   mlc_pass_ctx_t ctx = {.opt_level = 2};
   const char *p = list;
   while (*p && *p != '\n') {
@@ -74,11 +89,18 @@ static void run_passes(const char *path, const char *list, mlc_graph_t *g) {
     while (*p && *p != ',' && *p != '\n' && *p != ' ' && *p != '\r') p++;
     if (p == b) continue;
     const mlc_pass_t *pass = find_pass(b, (size_t)(p - b));
+    for (size_t i = 0; !pass && i < sizeof k_pending / sizeof *k_pending; i++) {
+      if (strlen(k_pending[i]) == (size_t)(p - b) && memcmp(k_pending[i], b, (size_t)(p - b)) == 0) {
+        fprintf(stderr, "%s: pass %s is not built yet; skipped\n", path, k_pending[i]);
+        return false;
+      }
+    }
     if (!pass) fail_msg("%s: unknown pass '%.*s'", path, (int)(p - b), b);
     mlc_status_t *st = pass->run(&ctx, g);
     if (!st) st = mlc_graph_verify(g);
     if (st) fail_msg("%s: pass %s: %s", path, pass->name, mlc_status_message(st));
   }
+  return true;
 }
 
 static void update_file(const char *path, const char *text, size_t head_len,
@@ -106,7 +128,11 @@ static void test_one_file(void **state) {
   if (st) fail_msg("%s: input: %s", path, mlc_status_message(st));
   st = mlc_graph_verify(g);
   if (st) fail_msg("%s: input does not verify: %s", path, mlc_status_message(st));
-  run_passes(path, run + strlen("// RUN:"), g);
+  if (!run_passes(path, run + strlen("// RUN:"), g)) {
+    mlc_graph_destroy(g);
+    free(text);
+    skip();
+  }
   char *actual = NULL;
   size_t alen = 0;
   FILE *f = open_memstream(&actual, &alen);
