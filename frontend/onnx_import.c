@@ -56,8 +56,8 @@ static mlc_status_t *check_header(import_ctx_t *c) {
     const Onnx__OperatorSetIdProto *o = m->opset_import[i];
     if (is_default_domain(o->domain)) c->opset = o->has_version ? o->version : 1;
   }
-  if (c->opset < 1)
-    return MLC_ERR(INVALID_MODEL, "model imports no default-domain opset");
+  /* No default-domain import is fine for a model that uses none. */
+  if (c->opset < 1) c->opset = 0;
   if (c->opset > MLC_ONNX_MAX_OPSET)
     return MLC_ERR(UNSUPPORTED, "opset %lld is newer than the newest known "
                    "(%d)", (long long)c->opset, MLC_ONNX_MAX_OPSET);
@@ -70,11 +70,11 @@ static mlc_status_t *check_header(import_ctx_t *c) {
 
 static const char *type_kind_name(int vc) {
   switch (vc) {
-  case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE: return "sequence";
-  case ONNX__TYPE_PROTO__VALUE_MAP_TYPE: return "map";
-  case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE: return "optional";
-  case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE: return "sparse tensor";
-  default: return "non-tensor";
+  case ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE: return "a sequence";
+  case ONNX__TYPE_PROTO__VALUE_MAP_TYPE: return "a map";
+  case ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE: return "an optional";
+  case ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE: return "a sparse tensor";
+  default: return "a non-tensor";
   }
 }
 
@@ -99,16 +99,20 @@ static mlc_status_t *read_dim(import_ctx_t *c, const Onnx__TensorShapeProto__Dim
 
 /* Reads dtype and shape from a value's declared type (vi may be NULL). */
 static mlc_status_t *declared_type(import_ctx_t *c, const Onnx__ValueInfoProto *vi,
-                                   const char *name, bool is_input,
+                                   const char *name, bool is_input, bool strict,
                                    mlc_dtype_t *dt, int *rank, mlc_dim_t **dims) {
   *dt = MLC_DT_UNDEFINED;
   *rank = -1;
   *dims = NULL;
   const Onnx__TypeProto *tp = vi ? vi->type : NULL;
   if (!tp || tp->value_case == ONNX__TYPE_PROTO__VALUE__NOT_SET) return NULL;
-  if (tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
-    return MLC_ERR(UNSUPPORTED, "value '%s' has a %s type", name,
-                   type_kind_name(tp->value_case));
+  if (tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type) {
+    /* Inside the graph, leave it unknown: the node that makes such a
+     * value is itself unsupported and is reported with the others. */
+    if (!strict) return NULL;
+    return MLC_ERR(UNSUPPORTED, "value '%s' has %s type (only tensors are "
+                   "supported)", name, type_kind_name(tp->value_case));
+  }
   const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
   if (tt->has_elem_type && tt->elem_type != 0) {
     const char *what = mlc_arena_printf(&c->g->arena, "value '%s'", name);
@@ -133,7 +137,7 @@ static mlc_status_t *new_value(import_ctx_t *c, const char *name, bool is_input,
   int rank;
   mlc_dim_t *dims;
   MLC_RETURN_IF(declared_type(c, mlc_onnx_names_get(&c->types, name), name,
-                              is_input, &dt, &rank, &dims));
+                              is_input, is_input, &dt, &rank, &dims));
   mlc_value_t *v = mlc_graph_add_value(c->g, name, dt, rank, dims);
   if (!v || !mlc_onnx_names_put(&c->values, v->name, v)) return oom(name);
   *out = v;
@@ -386,6 +390,9 @@ static mlc_status_t *import_node(import_ctx_t *c, size_t idx) {
     return note_unsupported(c, n.np, idx, "model-local function");
   if (!is_default_domain(n.np->domain))
     return note_unsupported(c, n.np, idx, NULL);
+  if (c->opset == 0)
+    return MLC_ERR(INVALID_MODEL, "%s: model imports no default-domain opset",
+                   n.desc);
   MLC_RETURN_IF(node_attrs(c, &n, &why));
   if (why) return note_unsupported(c, n.np, idx, why);
   bool unknown = false;
@@ -407,8 +414,8 @@ static mlc_status_t *mark_outputs(import_ctx_t *c) {
       mlc_dtype_t dt;
       int rank;
       mlc_dim_t *dims;
-      MLC_RETURN_IF(declared_type(c, c->gp->output[i], name, false, &dt, &rank,
-                                  &dims));
+      MLC_RETURN_IF(declared_type(c, c->gp->output[i], name, false, true, &dt,
+                                  &rank, &dims));
       if (v->dtype == MLC_DT_UNDEFINED) v->dtype = dt;
       if (v->rank < 0 && rank >= 0) {
         v->rank = rank;
@@ -431,9 +438,8 @@ static mlc_status_t *import_graph(import_ctx_t *c) {
   MLC_RETURN_IF(add_inputs(c));
   for (size_t i = 0; i < c->gp->n_node; i++)
     MLC_RETURN_IF(import_node(c, i));
-  MLC_RETURN_IF(mark_outputs(c));
   if (c->nunsupported) return unsupported_status(c);
-  return NULL;
+  return mark_outputs(c);
 }
 
 static mlc_status_t *import_model(Onnx__ModelProto *m, const char *base_dir,
