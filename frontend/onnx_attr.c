@@ -61,8 +61,9 @@ static mlc_status_t *convert_lists(mlc_graph_t *g, Onnx__AttributeProto *a,
     out->strings.v = mlc_arena_calloc(ar, a->n_strings + 1, sizeof(char *));
     if (!out->strings.v) return oom(desc, a->name);
     for (size_t i = 0; i < a->n_strings; i++) {
-      out->strings.v[i] = mlc_arena_strndup(ar, (const char *)a->strings[i].data,
-                                            a->strings[i].len);
+      const ProtobufCBinaryData *sd = &a->strings[i];
+      out->strings.v[i] = mlc_arena_strndup(
+          ar, sd->data ? (const char *)sd->data : "", sd->data ? sd->len : 0);
       if (!out->strings.v[i]) return oom(desc, a->name);
     }
     return NULL;
@@ -109,8 +110,9 @@ mlc_status_t *mlc_onnx_attr_convert(mlc_graph_t *g, Onnx__AttributeProto *a,
     return NULL;
   case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:
     out->kind = MLC_ATTR_STRING;
-    out->s = mlc_arena_strndup(&g->arena, a->s.data ? (const char *)a->s.data : "",
-                               a->s.len);
+    out->s = mlc_arena_strndup(&g->arena,
+                               a->s.data ? (const char *)a->s.data : "",
+                               a->s.data ? a->s.len : 0);
     return out->s ? NULL : oom(desc, a->name);
   case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR: {
     if (!a->t)

@@ -264,6 +264,17 @@ mlc_status_t *mlc_onnx_tensor_decode(const Onnx__TensorProto *tp,
   if (have / per_elem != numel || have % per_elem)
     return MLC_ERR(INVALID_MODEL, "tensor '%s': %zu typed values for %zu "
                    "elements of %s", what, have, numel, mlc_dtype_name(dt));
+  /* Fields whose layout is already the packed one are used in place. */
+  const void *direct = f == F_FLOAT ? (const void *)tp->float_data
+                       : f == F_INT64 ? (const void *)tp->int64_data
+                       : f == F_DOUBLE ? (const void *)tp->double_data
+                       : f == F_UINT64 && esize == 8 ? (const void *)tp->uint64_data
+                       : NULL;
+  if (direct || !nbytes) {
+    out->kind = MLC_ONNX_DATA_PROTO;
+    out->data = direct;
+    return NULL;
+  }
   return unpack_typed(tp, f, esize / per_elem, have, nbytes, what, out);
 }
 
@@ -273,6 +284,35 @@ void mlc_onnx_tensor_release(mlc_onnx_tensor_t *t) {
     munmap(t->map_addr, t->map_len);
   t->heap = t->map_addr = NULL;
   t->kind = MLC_ONNX_DATA_PROTO;
+}
+
+/* Detaches the block at `p` (raw_data or a typed array) from the unpacked
+ * proto so protobuf-c will not free it; false if `p` is none of them.
+ * protobuf-c's default allocator is malloc, so the graph can free() it. */
+static bool steal_block(Onnx__TensorProto *tp, const void *p, bool detach) {
+  if (!detach)
+    return p == tp->raw_data.data || p == tp->float_data ||
+           p == tp->int64_data || p == tp->double_data || p == tp->uint64_data;
+  if (p == tp->raw_data.data) {
+    tp->raw_data.data = NULL;
+    tp->raw_data.len = 0;
+    tp->has_raw_data = 0;
+  } else if (p == tp->float_data) {
+    tp->float_data = NULL;
+    tp->n_float_data = 0;
+  } else if (p == tp->int64_data) {
+    tp->int64_data = NULL;
+    tp->n_int64_data = 0;
+  } else if (p == tp->double_data) {
+    tp->double_data = NULL;
+    tp->n_double_data = 0;
+  } else if (p == tp->uint64_data) {
+    tp->uint64_data = NULL;
+    tp->n_uint64_data = 0;
+  } else {
+    return false;
+  }
+  return true;
 }
 
 /* Moves the decoded data into the graph's ownership; *data gets the
@@ -293,12 +333,9 @@ static mlc_status_t *hand_to_graph(mlc_graph_t *g, Onnx__TensorProto *tp,
     *data = t->data ? t->data : mlc_arena_alloc(&g->arena, 1);
     return *data ? NULL : MLC_ERR(OUT_OF_MEMORY, "tensor '%s'", what);
   case MLC_ONNX_DATA_PROTO:
-    if (t->nbytes && tp->raw_data.data == t->data &&
-        mlc_graph_adopt_heap(g, tp->raw_data.data)) {
-      /* Steal raw_data: protobuf-c's default allocator is malloc. */
-      tp->raw_data.data = NULL;
-      tp->raw_data.len = 0;
-      tp->has_raw_data = 0;
+    if (t->nbytes && steal_block(tp, t->data, false) &&
+        mlc_graph_adopt_heap(g, (void *)t->data)) {
+      steal_block(tp, t->data, true);
       *data = t->data;
       return NULL;
     }
