@@ -24,6 +24,9 @@ typedef struct import_ctx {
   Onnx__GraphProto *gp;
   const char *base_dir;
   int64_t opset;
+  Onnx__NodeProto **nodes; /* graph nodes, local functions inlined */
+  int64_t *node_opsets;    /* default-domain opset per node */
+  size_t nnodes;
   mlc_onnx_names_t values; /* name -> mlc_value_t* */
   mlc_onnx_names_t types;  /* name -> Onnx__ValueInfoProto* */
   mlc_onnx_names_t uses;   /* names consumed by a node or a graph output */
@@ -167,10 +170,10 @@ static mlc_status_t *index_names(import_ctx_t *c) {
         !mlc_onnx_names_put(&c->uses, name, c))
       return oom("outputs");
   }
-  for (size_t i = 0; i < gp->n_node; i++)
-    for (size_t j = 0; j < gp->node[i]->n_input; j++)
-      if (gp->node[i]->input[j] && *gp->node[i]->input[j] &&
-          !mlc_onnx_names_put(&c->uses, gp->node[i]->input[j], c))
+  for (size_t i = 0; i < c->nnodes; i++)
+    for (size_t j = 0; j < c->nodes[i]->n_input; j++)
+      if (c->nodes[i]->input[j] && *c->nodes[i]->input[j] &&
+          !mlc_onnx_names_put(&c->uses, c->nodes[i]->input[j], c))
         return oom("node inputs");
   return NULL;
 }
@@ -315,12 +318,12 @@ static mlc_status_t *node_attrs(import_ctx_t *c, mlc_onnx_node_t *n,
 }
 
 static mlc_status_t *node_setup(import_ctx_t *c, size_t idx, mlc_onnx_node_t *n) {
-  const Onnx__NodeProto *np = c->gp->node[idx];
+  const Onnx__NodeProto *np = c->nodes[idx];
   mlc_arena_t *ar = &c->g->arena;
   memset(n, 0, sizeof *n);
   n->g = c->g;
   n->np = np;
-  n->opset = c->opset;
+  n->opset = c->node_opsets[idx];
   if (!np->op_type || !*np->op_type)
     return MLC_ERR(INVALID_MODEL, "node #%zu ('%s') has no op_type", idx,
                    np->name ? np->name : "");
@@ -377,27 +380,15 @@ static mlc_status_t *emit_node(import_ctx_t *c, mlc_onnx_node_t *n) {
   return NULL;
 }
 
-static bool is_local_function(const import_ctx_t *c, const Onnx__NodeProto *np) {
-  for (size_t i = 0; i < c->m->n_functions; i++) {
-    const Onnx__FunctionProto *f = c->m->functions[i];
-    if (f->name && strcmp(f->name, np->op_type) == 0 &&
-        strcmp(f->domain ? f->domain : "", np->domain ? np->domain : "") == 0)
-      return true;
-  }
-  return false;
-}
-
 static mlc_status_t *import_node(import_ctx_t *c, size_t idx) {
   mlc_onnx_node_t n;
   MLC_RETURN_IF(node_setup(c, idx, &n));
   MLC_RETURN_IF(node_inputs(c, &n));
   MLC_RETURN_IF(node_outputs(c, &n));
   const char *why = NULL;
-  if (is_local_function(c, n.np))
-    return note_unsupported(c, n.np, idx, "model-local function");
   if (!is_default_domain(n.np->domain))
     return note_unsupported(c, n.np, idx, NULL);
-  if (c->opset == 0)
+  if (n.opset == 0)
     return MLC_ERR(INVALID_MODEL, "%s: model imports no default-domain opset",
                    n.desc);
   MLC_RETURN_IF(node_attrs(c, &n, &why));
@@ -439,11 +430,14 @@ static mlc_status_t *import_graph(import_ctx_t *c) {
   MLC_RETURN_IF(check_header(c));
   if (c->gp->n_sparse_initializer)
     return MLC_ERR(UNSUPPORTED, "sparse initializers are not supported");
+  MLC_RETURN_IF(mlc_onnx_expand_functions(c->m, c->opset, &c->g->arena,
+                                          &c->nodes, &c->node_opsets,
+                                          &c->nnodes));
   MLC_RETURN_IF(index_names(c));
   for (size_t i = 0; i < c->gp->n_initializer; i++)
     MLC_RETURN_IF(add_initializer(c, i));
   MLC_RETURN_IF(add_inputs(c));
-  for (size_t i = 0; i < c->gp->n_node; i++)
+  for (size_t i = 0; i < c->nnodes; i++)
     MLC_RETURN_IF(import_node(c, i));
   if (c->nunsupported) return unsupported_status(c);
   return mark_outputs(c);

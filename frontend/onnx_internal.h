@@ -1,6 +1,7 @@
 /* Private interfaces of the ONNX importer, shared by its files:
  *   onnx_wire.c    wire-format nesting guard and protobuf-c unpacking
  *   onnx_tensor.c  TensorProto decoding (typed fields, raw, external data)
+ *   onnx_function.c  inlining of model-local functions
  *   onnx_names.c   name -> value table used while importing a graph
  *   onnx_import.c  ModelProto -> graph: values, nodes, attributes, checks
  *   onnx_ops.c     the op table and opset normalization
@@ -83,6 +84,15 @@ mlc_status_t *mlc_onnx_dtype_check(int64_t dt, const char *what,
 mlc_status_t *mlc_onnx_attr_convert(mlc_graph_t *g, Onnx__AttributeProto *a,
                                     const char *base_dir, const char *desc,
                                     mlc_attr_t *out, const char **why);
+
+/* ---- onnx_function.c ---- */
+
+/* The graph's node list with calls of model-local functions replaced by
+ * their bodies, and the default-domain opset of each node.  Arena-owned. */
+mlc_status_t *mlc_onnx_expand_functions(const Onnx__ModelProto *m,
+                                        int64_t opset, mlc_arena_t *ar,
+                                        Onnx__NodeProto ***out_nodes,
+                                        int64_t **out_opsets, size_t *out_n);
 
 /* ---- onnx_names.c ---- */
 

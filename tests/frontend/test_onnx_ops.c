@@ -311,6 +311,59 @@ static void test_legacy_broadcast(void **state) {
   tb_free(&b);
 }
 
+static Onnx__FunctionProto *add_function(tb_t *b, Onnx__ModelProto *m,
+                                         const char *name) {
+  Onnx__FunctionProto *f = tb_alloc(b, sizeof *f);
+  onnx__function_proto__init(f);
+  f->name = tb_str(b, name);
+  f->domain = tb_str(b, "local");
+  f->n_input = tb_split(b, "a,b", &f->input);
+  f->n_output = tb_split(b, "o", &f->output);
+  TB_PUSH(b, m->functions, m->n_functions, f);
+  return f;
+}
+
+/* Body nodes are built in a scratch model, then moved into the function. */
+static void test_function_inlining(void **state) {
+  tb_t b = {0};
+  Onnx__ModelProto *m = tb_model(&b, 8, 17);
+  Onnx__FunctionProto *f = add_function(&b, m, "AddAct");
+  Onnx__ModelProto *scratch = tb_model(&b, 8, 17);
+  tb_node(&b, scratch, "Add", "add", "a,b", "t");
+  Onnx__NodeProto *act = tb_node(&b, scratch, "LeakyRelu", "", "t", "o");
+  Onnx__AttributeProto *ref = tb_attr(&b, act, "alpha", 1);
+  ref->ref_attr_name = tb_str(&b, "slope");
+  f->node = scratch->graph->node;
+  f->n_node = scratch->graph->n_node;
+  tb_input(&b, m, "x", 1, "4");
+  tb_input(&b, m, "z", 1, "4");
+  Onnx__NodeProto *call = tb_node(&b, m, "AddAct", "call1", "x,z", "y");
+  call->domain = tb_str(&b, "local");
+  tb_attr_f(&b, call, "slope", 0.25f);
+  tb_output(&b, m, "y", 1, "4");
+  mlc_graph_t *g = import_ok(&b, m);
+  assert_int_equal(g->nodes.len, 2);
+  mlc_node_t *n0 = g->nodes.data[0], *n1 = g->nodes.data[1];
+  assert_string_equal(n0->name, "call1/add");
+  assert_string_equal(n0->outputs[0]->name, "call1/t");
+  assert_string_equal(n0->inputs[1]->name, "z");
+  assert_string_equal(n1->name, "call1/#1");
+  assert_int_equal(n1->op, MLC_OP_LeakyRelu);
+  assert_true(mlc_node_attr_float(n1, "alpha", 0) == 0.25f);
+  assert_ptr_equal(n1->outputs[0], g->outputs.data[0]);
+  mlc_graph_destroy(g);
+  /* A function calling itself is rejected, not expanded forever. */
+  Onnx__NodeProto *self = tb_node(&b, scratch, "AddAct", "again", "a,b", "o2");
+  self->domain = tb_str(&b, "local");
+  f->node = scratch->graph->node;
+  f->n_node = scratch->graph->n_node;
+  mlc_status_t *st = tb_import(&b, m, &g);
+  assert_int_equal(mlc_status_code(st), MLC_INVALID_MODEL);
+  assert_non_null(strstr(mlc_status_message(st), "function 'AddAct'"));
+  mlc_status_free(st);
+  tb_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_unsqueeze_11_vs_13),
@@ -321,6 +374,7 @@ int main(void) {
       cmocka_unit_test(test_dropout_batchnorm),
       cmocka_unit_test(test_unsupported_listed_together),
       cmocka_unit_test(test_legacy_broadcast),
+      cmocka_unit_test(test_function_inlining),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
