@@ -75,13 +75,10 @@ static void test_truncated(void **state) {
   tb_free(&b);
 }
 
-static void test_byte_flips(void **state) {
-  tb_t b = {0};
-  size_t len;
-  uint8_t *buf = tb_pack(&b, sample_model(&b), &len);
+static void flip_and_import(const uint8_t *buf, size_t len, uint64_t seed,
+                            int iters) {
   uint8_t *p = malloc(len);
-  uint64_t seed = 12345;
-  for (int iter = 0; iter < 4000; iter++) {
+  for (int iter = 0; iter < iters; iter++) {
     memcpy(p, buf, len);
     int flips = 1 + iter % 4;
     for (int k = 0; k < flips; k++) {
@@ -93,7 +90,29 @@ static void test_byte_flips(void **state) {
     import_any(p, len);
   }
   free(p);
+}
+
+static void test_byte_flips(void **state) {
+  tb_t b = {0};
+  size_t len;
+  uint8_t *buf = tb_pack(&b, sample_model(&b), &len);
+  flip_and_import(buf, len, 12345, 4000);
   tb_free(&b);
+  static const char *models[] = {"test_conv_with_strides_padding",
+                                 "test_batchnorm_example", "test_constant",
+                                 "test_split_equal_parts_1d_opset13"};
+  for (size_t i = 0; i < sizeof models / sizeof *models; i++) {
+    char path[256];
+    snprintf(path, sizeof path, NODE_TESTS "/%s/model.onnx", models[i]);
+    void *data;
+    mlc_status_t *st = mlc_onnx_read_file(path, &data, &len);
+    if (st) {
+      mlc_status_free(st);
+      continue;
+    }
+    flip_and_import(data, len, 777 + i, 1500);
+    free(data);
+  }
 }
 
 /* Prepends a length-delimited field header to [*pos, cap). */
