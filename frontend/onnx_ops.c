@@ -452,6 +452,10 @@ mlc_status_t *mlc_onnx_op_convert(mlc_onnx_node_t *n, bool *unknown,
   const op_row_t *r = find_row(n->np->op_type, n->opset);
   if (!r) {
     *unknown = true;
+    int first = 0; /* rows of one op are in ascending order */
+    for (size_t i = 0; i < sizeof op_rows / sizeof *op_rows && !first; i++)
+      if (strcmp(op_rows[i].onnx, n->np->op_type) == 0) first = op_rows[i].since;
+    if (first) *why = mlc_arena_printf(&n->g->arena, "needs opset %d", first);
     return NULL;
   }
   n->op = r->op;
