@@ -185,6 +185,14 @@ static void test_reduce_split_reshape_cast(void **state) {
   assert_int_equal(mlc_node_attr_int(g->nodes.data[0], "to", 0), MLC_DT_I64);
   mlc_graph_destroy(g);
 
+  m = unary_model(&b, 13, "Cast", &n);
+  tb_attr_i(&b, n, "to", 77);
+  mlc_status_t *st = tb_import(&b, m, &g);
+  assert_int_equal(mlc_status_code(st), MLC_INVALID_MODEL);
+  assert_string_equal(mlc_status_message(st),
+                      "node 'n' (Cast): data type 77 is not an ONNX type");
+  mlc_status_free(st);
+
   m = unary_model(&b, 1, "Concat", &n);
   g = import_ok(&b, m);
   assert_int_equal(mlc_node_attr_int(g->nodes.data[0], "axis", 0), 1);
