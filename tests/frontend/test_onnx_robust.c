@@ -241,6 +241,17 @@ static void test_external_data(void **state) {
   assert_null(st);
   assert_true(((const float *)g->outputs.data[0]->data)[2] == 2.0f);
   mlc_graph_destroy(g);
+  /* Buffers resolve locations against opts->base_dir. */
+  void *bytes;
+  size_t nbytes;
+  assert_null(mlc_onnx_read_file(env.model, &bytes, &nbytes));
+  mlc_import_options_t opts = {.base_dir = env.dir};
+  assert_null(mlc_onnx_import_buffer(bytes, nbytes, &opts, &g));
+  mlc_graph_destroy(g);
+  st = mlc_onnx_import_buffer(bytes, nbytes, NULL, &g); /* "." has no w.bin */
+  assert_int_equal(mlc_status_code(st), MLC_IO_ERROR);
+  mlc_status_free(st);
+  free(bytes);
   expect_ext_error(&env, "../w.bin", NULL, NULL, "leaves the model folder");
   expect_ext_error(&env, "sub/../../w.bin", NULL, NULL, "leaves the model");
   expect_ext_error(&env, "/etc/passwd", NULL, NULL, "is absolute");
