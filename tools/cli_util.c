@@ -5,11 +5,13 @@
 
 #include "tools/cli.h"
 
-int mlc_cli_report(mlc_status_t *st) {
+int mlc_cli_report(mlc_status_t *st, bool invalid_argument_is_usage) {
   if (!st) return MLC_EXIT_OK;
   fprintf(stderr, "mlc: error: %s\n", mlc_status_message(st));
-  int code = mlc_status_code(st) == MLC_INVALID_ARGUMENT ? MLC_EXIT_USAGE
-                                                         : MLC_EXIT_FAIL;
+  int code = invalid_argument_is_usage &&
+                     mlc_status_code(st) == MLC_INVALID_ARGUMENT
+                 ? MLC_EXIT_USAGE
+                 : MLC_EXIT_FAIL;
   mlc_status_free(st);
   return code;
 }
