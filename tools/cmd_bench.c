@@ -69,8 +69,10 @@ static void report(const mlc_cli_run_t *o, const mlc_cli_session_t *s,
   printf("model:   %s (%s)\n", name ? name : "?", o->model);
   printf("iters:   %d (after %d warmup), threads: %d\n", o->iters, o->warmup,
          threads);
-  printf("latency: median %.3f ms, min %.3f ms, p90 %.3f ms, mean %.3f ms\n",
-         st->median, st->min, st->p90, st->mean);
+  /* Three decimals hide sub-microsecond models: use more below 1 ms. */
+  int prec = st->median >= 1.0 ? 3 : 6;
+  printf("latency: median %.*f ms, min %.*f ms, p90 %.*f ms, mean %.*f ms\n",
+         prec, st->median, prec, st->min, prec, st->p90, prec, st->mean);
 }
 
 static mlc_status_t *bench(const mlc_cli_run_t *o) {

@@ -5,7 +5,8 @@
  * loading weights.  Anything else is imported as ONNX: inputs and outputs
  * as declared, the op histogram and parameter count of the imported graph,
  * then shape inference (symbolic dims bound as for compile) for the FLOPs
- * estimate.  With --dot only the Graphviz rendering is printed. */
+ * estimate.  With --dot only the Graphviz rendering (of the graph after
+ * shape inference, when that succeeds) is printed. */
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,11 +86,16 @@ static void print_values(const char *title, const mlc_value_t *const *vs,
   }
 }
 
-static void print_flops(mlc_graph_t *g) {
+/* Runs shape inference on `g` (symbolic dims already bound). */
+static mlc_status_t *infer(mlc_graph_t *g) {
   mlc_target_t target;
-  mlc_status_t *st = mlc_target_lookup("host", NULL, &target);
+  MLC_RETURN_IF(mlc_target_lookup("host", NULL, &target));
   mlc_pass_ctx_t ctx = {.target = &target, .opt_level = 0, .diag = NULL};
-  if (!st) st = mlc_pass_infer_shapes.run(&ctx, g);
+  return mlc_pass_infer_shapes.run(&ctx, g);
+}
+
+static void print_flops(mlc_graph_t *g) {
+  mlc_status_t *st = infer(g);
   if (st) {
     printf("FLOPs:    unknown (shape inference failed: %s)\n",
            mlc_status_message(st));
@@ -104,13 +110,25 @@ static void print_flops(mlc_graph_t *g) {
   printf(")\n");
 }
 
+/* True if an earlier input dim than (vi, di) has symbolic name `sym`. */
+static bool printed_before(const mlc_graph_t *g, size_t vi, int di,
+                           const char *sym) {
+  for (size_t i = 0; i <= vi; i++) {
+    const mlc_value_t *v = g->inputs.data[i];
+    for (int d = 0; d < (i == vi ? di : v->rank); d++)
+      if (v->dims[d].sym && strcmp(v->dims[d].sym, sym) == 0) return true;
+  }
+  return false;
+}
+
 static void print_bindings(const mlc_graph_t *g) {
   bool any = false;
   for (size_t i = 0; i < g->inputs.len; i++) {
     const mlc_value_t *v = g->inputs.data[i];
     for (int d = 0; d < v->rank; d++) {
-      if (!v->dims[d].sym) continue;
-      printf("%s%s=%lld", any ? ", " : "dims:     ", v->dims[d].sym,
+      const char *sym = v->dims[d].sym;
+      if (!sym || printed_before(g, i, d, sym)) continue;
+      printf("%s%s=%lld", any ? ", " : "dims:     ", sym,
              (long long)v->dims[d].value);
       any = true;
     }
@@ -125,6 +143,7 @@ static mlc_status_t *inspect_onnx(const mlc_cli_inspect_t *o) {
   mlc_graph_t *g = NULL;
   MLC_RETURN_IF(mlc_load_graph(&copts, false, &g));
   if (o->dot) {
+    mlc_status_free(infer(g)); /* shapes on the edges where it works */
     mlc_stats_print_dot(g, stdout);
     mlc_graph_destroy(g);
     return NULL;

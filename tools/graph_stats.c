@@ -172,7 +172,8 @@ static const char *dot_source(const mlc_value_t *v, char *buf, size_t cap) {
 static void dot_edge(FILE *out, const mlc_value_t *v, const char *dst) {
   char src[32], shape[256];
   if (!dot_source(v, src, sizeof src)) return;
-  mlc_stats_format_value(v, shape, sizeof shape);
+  if (v->rank >= 0) mlc_stats_format_value(v, shape, sizeof shape);
+  else snprintf(shape, sizeof shape, "%s", v->name);
   fprintf(out, "  %s -> %s [label=", src, dst);
   dot_string(out, shape);
   fputs("];\n", out);

@@ -105,9 +105,8 @@ mlc_status_t *mlc_cli_write_tensor(const char *dir, const char *file_stem,
 }
 
 mlc_status_t *mlc_cli_load_model(const char *path, mlcrt_model_t **out) {
-  MLC_RETURN_IF_ERROR(mlc_cli_from_rt(mlcrt_model_load(path, out)),
-                      "loading %s", path);
-  return NULL;
+  /* The runtime's message names the file. */
+  return mlc_cli_from_rt(mlcrt_model_load(path, out));
 }
 
 /* ---- inputs ------------------------------------------------------------ */
@@ -124,8 +123,13 @@ static mlc_status_t *check_input(const mlcrt_tensor_info_t *info,
     char got[256], want[256];
     mlc_shape_format(t->rank, t->dims, got, sizeof got);
     mlc_shape_format(info->rank, info->dims, want, sizeof want);
+    bool symbolic = false;
+    for (int d = 0; info->dim_names && d < info->rank; d++)
+      symbolic |= info->dim_names[d] != NULL;
     return MLC_ERR(INVALID_MODEL, "input '%s' (from %s): shape %s, the model "
-                   "was compiled for %s", info->name, file, got, want);
+                   "was compiled for %s%s", info->name, file, got, want,
+                   symbolic ? " (recompile with --dim NAME=N for other "
+                              "sizes of its symbolic dims)" : "");
   }
   return NULL;
 }
