@@ -92,6 +92,7 @@ static void test_file_round_trip(void **state) {
   assert_null(mlc_npy_read_file(path, &back));
   assert_int_equal(back.dtype, MLC_DT_I64);
   assert_memory_equal(back.data, t.data, t.nbytes);
+  mlc_host_tensor_free(&back);
   remove(path);
   mlc_status_t *st = mlc_npy_read_file("no/such/file.npy", &back);
   assert_non_null(st);
