@@ -5,7 +5,8 @@
  * over output elements.  This file vectorizes such a loop L itself: the
  * body is emitted once per W consecutive iterations with every value that
  * depends on L's variable as a <W x T> vector ("varying"), uniform values
- * computed as scalars and broadcast, then a scalar remainder loop.
+ * computed as scalars and broadcast; the last partial group of W runs
+ * with the lanes past the end masked off.
  *
  * Which loops: a FOR that contains another FOR and either carries the
  * VECTORIZE hint, or passes these checks (a conservative proof that its
@@ -250,9 +251,10 @@ static bool qualifies(wstate_t *w, const mlc_tstmt_t *t) {
   if (!has_loop(body)) return false; /* LLVM's own vectorizer does these */
   const mlc_texpr_t *b = t->loop.begin, *e = t->loop.end;
   if (b->kind == MLC_TX_CONST && e->kind == MLC_TX_CONST) {
-    /* a short static loop gets the widest power of two that fits */
-    while (w->W > 2 && e->c.i - b->c.i < (int64_t)w->W) w->W /= 2;
-    if (e->c.i - b->c.i < (int64_t)w->W || w->W < 4) return false;
+    /* a short static loop: the narrowest power of two covering it */
+    int64_t n = e->c.i - b->c.i;
+    while (w->W > 4 && (int64_t)w->W / 2 >= n) w->W /= 2;
+    if (n < 3) return false;
   }
   mark_assigned(body, w->varying);
   /* values of L's locals live in vector slots: none may be read after L */
@@ -489,12 +491,6 @@ static void ws(wstate_t *w, const mlc_tstmt_t *t) {
   }
 }
 
-static void scalar_body(wstate_t *w, const void *t, LLVMValueRef i) {
-  (void)i;
-  w->s->lanes = 0;
-  mlc_cgk_stmt(w->s, t);
-  w->s->lanes = w->W;
-}
 
 static unsigned width_for(const kstate_t *s, const mlc_tstmt_t *t) {
   if (t->loop.width > 1) return t->loop.width > 64 ? 64u : (unsigned)t->loop.width;
@@ -514,9 +510,21 @@ static void emit_widened(wstate_t *w, const mlc_tstmt_t *t) {
   LLVMValueRef slot = mlc_cgk_var_slot(s, w->v);
   s->lanes = w->W;
   w_loop(w, slot, b, vend, w->W, vector_body, t->loop.body);
-  s->no_widen = true;
-  w_loop(w, slot, NULL, e, 1, scalar_body, t->loop.body);
-  s->no_widen = false;
+  /* the tail: one iteration with lanes past the end masked off */
+  LLVMValueRef i = LLVMBuildLoad2(s->b, s->cg->t_i64, slot, "");
+  LLVMBasicBlockRef tail = mlc_cgk_block(s, "w.tail"), done = mlc_cgk_block(s, "w.done");
+  LLVMBuildCondBr(s->b, LLVMBuildICmp(s->b, LLVMIntSLT, i, e, ""), tail, done);
+  LLVMPositionBuilderAtEnd(s->b, tail);
+  w->lane0 = i;
+  LLVMValueRef step[64];
+  for (unsigned l = 0; l < w->W; l++) step[l] = LLVMConstInt(s->cg->t_i64, l, 0);
+  LLVMValueRef lanes = LLVMBuildAdd(s->b, bcast(w, i), LLVMConstVector(step, w->W), "");
+  w->mask = LLVMBuildICmp(s->b, LLVMIntSLT, lanes, bcast(w, e), "");
+  ws(w, t->loop.body);
+  w->mask = NULL;
+  LLVMBuildStore(s->b, e, slot);
+  LLVMBuildBr(s->b, done);
+  LLVMPositionBuilderAtEnd(s->b, done);
   s->lanes = 0;
 }
 
