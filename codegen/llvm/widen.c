@@ -325,10 +325,41 @@ static LLVMValueRef access_ptr(wstate_t *w, int buf, const mlc_texpr_t *index,
   return LLVMBuildInBoundsGEP2(s->b, mt, s->bufs[buf], &idx, 1, "");
 }
 
+/* A load at a small constant stride k (2..4, e.g. a stride-2 convolution):
+ * one masked load of W*k contiguous elements with only every k-th enabled
+ * (nothing past the last needed element is touched), then a shuffle that
+ * keeps those; cheaper than a gather. */
+static LLVMValueRef strided_load(wstate_t *w, const mlc_texpr_t *e, int64_t k) {
+  kstate_t *s = w->s;
+  mlc_dtype_t dt = s->k->bufs[e->load.buf].dtype;
+  LLVMTypeRef mt = mlc_cgk_mem_type(s->cg, dt);
+  unsigned n = w->W * (unsigned)k;
+  LLVMTypeRef wide = LLVMVectorType(mt, n);
+  s->in_index++;
+  LLVMValueRef idx = scalar(w, e->load.index);
+  s->in_index--;
+  LLVMValueRef p = LLVMBuildInBoundsGEP2(s->b, mt, s->bufs[e->load.buf], &idx, 1, "");
+  LLVMValueRef sel[256], pick[64];
+  LLVMValueRef lanes = w->mask ? w->mask : all_lanes(w);
+  LLVMValueRef off = LLVMConstNull(LLVMVectorType(s->cg->t_i1, w->W));
+  for (unsigned j = 0; j < n; j++) /* element j comes from lane j/k when j%k==0 */
+    sel[j] = LLVMConstInt(s->cg->t_i32, j % k ? w->W : j / k, 0);
+  LLVMValueRef mask = LLVMBuildShuffleVector(s->b, lanes, off, LLVMConstVector(sel, n), "");
+  LLVMTypeRef tys[2] = {wide, LLVMTypeOf(p)};
+  LLVMValueRef args[4] = {p, align_of(w, dt), mask, LLVMConstNull(wide)};
+  LLVMValueRef v = mlc_cgk_call_intr(s, "llvm.masked.load", tys, 2, args, 4);
+  for (unsigned l = 0; l < w->W; l++) pick[l] = LLVMConstInt(s->cg->t_i32, l * (unsigned)k, 0);
+  v = LLVMBuildShuffleVector(s->b, v, LLVMGetPoison(wide), LLVMConstVector(pick, w->W), "");
+  return mlc_cgk_from_mem(s, dt, v);
+}
+
 static LLVMValueRef w_load(wstate_t *w, const mlc_texpr_t *e) {
   kstate_t *s = w->s;
   mlc_dtype_t dt = s->k->bufs[e->load.buf].dtype;
   LLVMTypeRef vt = vec(w, mlc_cgk_mem_type(s->cg, dt));
+  int64_t stride;
+  if (affine(w, e->load.index, &stride) && stride >= 2 && stride <= 4 && w->W <= 64)
+    return strided_load(w, e, stride);
   bool contig;
   LLVMValueRef p = access_ptr(w, e->load.buf, e->load.index, &contig), v;
   if (contig && !w->mask) {

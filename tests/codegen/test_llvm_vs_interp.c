@@ -167,6 +167,13 @@ static void test_conv_pool(void **s) {
   mlc_node_set_ints(F.g, n, "strides", (int64_t[]){2, 1}, 2);
   mlc_node_set_ints(F.g, n, "pads", (int64_t[]){1, 1, 1, 1}, 4);
   diff_node(n, 1);
+  mlc_value_t *o2 = val(MLC_DT_F32, 4, (int64_t[]){2, 6, 5, 13});
+  mlc_value_t *in2[3] = {val(MLC_DT_F32, 4, (int64_t[]){2, 4, 9, 26}), in[1], in[2]};
+  n = node(MLC_OP_Conv, 3, in2, 1, &o2); /* stride 2 along the widened dim */
+  mlc_node_set_int(F.g, n, "group", 2);
+  mlc_node_set_ints(F.g, n, "strides", (int64_t[]){2, 2}, 2);
+  mlc_node_set_ints(F.g, n, "pads", (int64_t[]){1, 1, 1, 1}, 4);
+  diff_node(n, 11);
   mlc_value_t *po[2] = {val(MLC_DT_F32, 4, (int64_t[]){2, 4, 4, 4}),
                         val(MLC_DT_I64, 4, (int64_t[]){2, 4, 4, 4})};
   n = node(MLC_OP_MaxPool, 1, in, 2, po);
