@@ -575,7 +575,7 @@ static void st_if(kstate_t *s, const mlc_tstmt_t *t) {
 static void st(kstate_t *s, const mlc_tstmt_t *t) {
   switch (t->kind) {
   case MLC_TS_FOR:
-    if (s->no_widen || !mlc_cgk_widen(s, t)) st_for(s, t);
+    if (!mlc_cgk_widen(s, t)) st_for(s, t);
     break;
   case MLC_TS_STORE: {
     mlc_dtype_t dt = s->k->bufs[t->store.buf].dtype;

@@ -23,7 +23,6 @@ typedef struct kstate {
   mlc_status_t *err;       /* first error */
   int in_index;            /* > 0 while emitting a buffer index */
   unsigned lanes;          /* 0: scalar code; else widened by this many */
-  bool no_widen;           /* emitting a widened loop's scalar remainder */
 } kstate_t;
 
 void mlc_cgk_fail(kstate_t *s, mlc_status_t *st);
