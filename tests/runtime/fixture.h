@@ -14,14 +14,14 @@
 #define FIX_N 1024
 
 /* A fresh folder under $TMPDIR (or /tmp); NULL on failure. */
-static char *fixture_tmpdir(void) {
+static inline char *fixture_tmpdir(void) {
   const char *base = getenv("TMPDIR");
   static char buf[512];
   snprintf(buf, sizeof buf, "%s/mlcrt-test-XXXXXX", base ? base : "/tmp");
   return mkdtemp(buf);
 }
 
-static void fixture_rmdir(const char *dir) {
+static inline void fixture_rmdir(const char *dir) {
   char cmd[1024];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
@@ -29,8 +29,9 @@ static void fixture_rmdir(const char *dir) {
 
 /* Compiles the fixture with `defines` into <dir>/<name>; returns 0 on
  * success and writes the library's path into `path`. */
-static int fixture_build(const char *dir, const char *name,
-                         const char *defines, char *path, size_t len) {
+static inline int fixture_build(const char *dir, const char *name,
+                                const char *defines, char *path,
+                                size_t len) {
   const char *cc = getenv("CC");
   char cmd[2048];
   snprintf(path, len, "%s/%s", dir, name);
@@ -45,7 +46,7 @@ static int fixture_build(const char *dir, const char *name,
 }
 
 /* FNV-1a 64, written again here so the test does not trust the runtime's. */
-static uint64_t fixture_fnv(const void *data, size_t n) {
+static inline uint64_t fixture_fnv(const void *data, size_t n) {
   const unsigned char *p = data;
   uint64_t h = 14695981039346656037ull;
   for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
@@ -53,13 +54,13 @@ static uint64_t fixture_fnv(const void *data, size_t n) {
 }
 
 /* The weights the fixture expects: w[i] = i * 0.5. */
-static void fixture_weights(float *w) {
+static inline void fixture_weights(float *w) {
   for (int i = 0; i < FIX_N; i++) w[i] = (float)i * 0.5f;
 }
 
 /* Writes `n` bytes of `data` to <dir>/<name>; 0 on success. */
-static int fixture_write(const char *dir, const char *name, const void *data,
-                         size_t n) {
+static inline int fixture_write(const char *dir, const char *name,
+                                const void *data, size_t n) {
   char path[1024];
   snprintf(path, sizeof path, "%s/%s", dir, name);
   FILE *f = fopen(path, "wb");
