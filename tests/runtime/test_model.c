@@ -192,6 +192,61 @@ static void test_from_descriptor(void **state) {
   dlclose(h);
 }
 
+/* Hand-made descriptors with inconsistent fields are refused by
+ * mlcrt_model_from_descriptor, each with its reason. */
+static int32_t dummy_run(const mlc_abi_exec_t *x, const void *w, void *a,
+                         void *const *in, void *const *out) {
+  return 0;
+}
+
+static void expect_bad_descriptor(const mlc_abi_model_t *d, const char *part) {
+  mlcrt_model_t *m = NULL;
+  expect_error(mlcrt_model_from_descriptor(d, NULL, &m), MLCRT_INCOMPATIBLE,
+               part);
+  assert_null(m);
+}
+
+static void test_bad_descriptors(void **state) {
+  (void)state;
+  static const int64_t dims[1] = {3};
+  static const mlc_abi_tensor_t t[1] = {{"x", 1, 1, dims, NULL, 12}};
+  static const mlc_abi_tensor_t noname[1] = {{NULL, 1, 1, dims, NULL, 12}};
+  static const mlc_abi_tensor_t nodims[1] = {{"x", 1, 2, NULL, NULL, 12}};
+  static const int64_t neg[1] = {-3};
+  static const mlc_abi_tensor_t negdim[1] = {{"x", 1, 1, neg, NULL, 12}};
+  const mlc_abi_model_t good = {MLC_ABI_VERSION, sizeof(mlc_abi_model_t),
+                                "hand", "test", "generic", 1, 1, t, t, 0, 64,
+                                16, (const void *)dims, NULL, 0, dummy_run};
+  mlcrt_model_t *m = NULL;
+  assert_null(mlcrt_model_from_descriptor(&good, NULL, &m));
+  assert_int_equal(mlcrt_model_num_inputs(m), 1);
+  mlcrt_model_release(m);
+  mlc_abi_model_t d = good;
+  d.run = NULL;
+  expect_bad_descriptor(&d, "model 'hand': model has no run function");
+  d = good;
+  d.num_inputs = -1;
+  expect_bad_descriptor(&d, "bad input table (-1 entries)");
+  d = good;
+  d.outputs = NULL;
+  expect_bad_descriptor(&d, "bad output table (1 entries)");
+  d = good;
+  d.inputs = noname;
+  expect_bad_descriptor(&d, "input 0 has no name");
+  d = good;
+  d.inputs = nodims;
+  expect_bad_descriptor(&d, "input 0 'x': bad rank 2");
+  d = good;
+  d.outputs = negdim;
+  expect_bad_descriptor(&d, "output 0 'x': dim 0 is negative (-3)");
+  d = good;
+  d.weights = NULL;
+  expect_bad_descriptor(&d, "16 bytes of weights but neither");
+  d = good;
+  d.abi_version = 0;
+  expect_bad_descriptor(&d, "model '?': model ABI version 0");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_null_arguments),
@@ -199,6 +254,7 @@ int main(void) {
       cmocka_unit_test(test_describe),
       cmocka_unit_test(test_side_weights),
       cmocka_unit_test(test_from_descriptor),
+      cmocka_unit_test(test_bad_descriptors),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "mlc/mlcrt.h"
+#include "runtime/internal.h"
 #include "runtime/pool.h"
 
 enum { MAXN = 4096, MAXCALLS = 64 };
@@ -149,6 +150,19 @@ static void test_status_and_dtypes(void **state) {
   assert_int_equal(mlcrt_dtype_size(MLCRT_BOOL), 1);
   assert_int_equal(mlcrt_dtype_size(-3), 0);
   assert_string_equal(mlcrt_version(), "0.1.0");
+  /* The static out-of-memory status: readable, and freeing it is a no-op. */
+  mlcrt_status_t *oom = mlcrt_status_oom();
+  assert_int_equal(mlcrt_status_code(oom), MLCRT_OUT_OF_MEMORY);
+  assert_string_equal(mlcrt_status_message(oom), "out of memory");
+  mlcrt_status_free(oom);
+  mlcrt_status_free(oom);
+  assert_ptr_equal(mlcrt_status_annotate(oom, "ctx"), oom);
+  assert_string_equal(mlcrt_status_message(oom), "out of memory");
+  mlcrt_status_t *st = mlcrt_status_make(MLCRT_NOT_FOUND, "x %d", 5);
+  st = mlcrt_status_annotate(st, "outer %s", "ctx");
+  assert_string_equal(mlcrt_status_message(st), "outer ctx: x 5");
+  mlcrt_status_free(st);
+  assert_null(mlcrt_status_annotate(NULL, "ctx"));
 }
 
 int main(void) {

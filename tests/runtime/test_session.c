@@ -12,9 +12,16 @@
 #include "mlc/mlcrt.h"
 #include "runtime/fixture.h"
 
+/* Under AddressSanitizer, let a huge allocation fail with NULL (as libc's
+ * malloc does) instead of stopping the program: test_arena_too_large. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) {
+  return "allocator_may_return_null=1";
+}
+
 typedef struct env {
   char *dir;
-  char plain[1024], side[1024], embed[1024], fails[1024];
+  char plain[1024], side[1024], embed[1024], fails[1024], huge[1024];
   float w[FIX_N];
 } env_t;
 
@@ -31,6 +38,8 @@ static int setup(void **state) {
            fixture_build(e.dir, "embed.so", "-DFIX_EMBED_WEIGHTS", e.embed,
                          1024) |
            fixture_build(e.dir, "fails.so", "-DFIX_RUN_FAILS", e.fails, 1024) |
+           fixture_build(e.dir, "huge.so", "-DFIX_ARENA_BYTES=4611686018427387904ull",
+                         e.huge, 1024) |
            fixture_write(e.dir, "fixture.weights", e.w, sizeof e.w);
   *state = &e;
   return rc ? -1 : 0;
@@ -222,6 +231,18 @@ static void test_run_fails(void **state) {
   mlcrt_model_release(m);
 }
 
+/* An arena too large to allocate: a clean out-of-memory status. */
+static void test_arena_too_large(void **state) {
+  env_t *e = *state;
+  mlcrt_model_t *m = load(e->huge);
+  mlcrt_session_t *s = NULL;
+  expect_error(mlcrt_session_create(m, NULL, &s), MLCRT_OUT_OF_MEMORY,
+               "creating a session for model 'addmodel': allocating an arena "
+               "of 4611686018427387904 bytes");
+  assert_null(s);
+  mlcrt_model_release(m);
+}
+
 typedef struct worker_arg {
   const mlcrt_model_t *model;
   int id;
@@ -313,6 +334,7 @@ int main(void) {
       cmocka_unit_test(test_weights),
       cmocka_unit_test(test_model_released_first),
       cmocka_unit_test(test_run_fails),
+      cmocka_unit_test(test_arena_too_large),
       cmocka_unit_test(test_concurrent_sessions),
       cmocka_unit_test(test_concurrent_loads),
   };

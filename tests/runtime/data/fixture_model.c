@@ -10,6 +10,7 @@
  * Variants (-D):  FIX_ABI_VERSION=n  FIX_STRUCT_SIZE=n  FIX_NO_SYMBOL
  *   FIX_SIDE_WEIGHTS (file "fixture.weights", hash FIX_WEIGHTS_HASH)
  *   FIX_EMBED_WEIGHTS  FIX_RUN_FAILS  FIX_ARENA_ALIGN=n  FIX_BAD_NBYTES
+ *   FIX_ARENA_BYTES=n
  */
 #include <stdint.h>
 #include <string.h>
@@ -27,6 +28,9 @@
 #endif
 #ifndef FIX_ARENA_ALIGN
 #define FIX_ARENA_ALIGN 128
+#endif
+#ifndef FIX_ARENA_BYTES
+#define FIX_ARENA_BYTES (N * 4)
 #endif
 #ifndef FIX_WEIGHTS_HASH
 #define FIX_WEIGHTS_HASH 0
@@ -102,7 +106,7 @@ static const mlc_abi_model_t model = {
     .num_outputs = 1,
     .inputs = inputs,
     .outputs = outputs,
-    .arena_bytes = N * 4,
+    .arena_bytes = FIX_ARENA_BYTES,
     .arena_align = FIX_ARENA_ALIGN,
     .weights_bytes = WEIGHTS_BYTES,
     .weights = WEIGHTS,
