@@ -47,7 +47,12 @@ struct mlcrt_model {
 
 void mlcrt_model_retain(const mlcrt_model_t *model);
 
-/* FNV-1a 64 over n bytes, as the compiler computes weights_hash. */
+/* FNV-1a 64 over n bytes (offset basis 0xcbf29ce484222325), as the ABI
+ * defines weights_hash. */
 uint64_t mlcrt_fnv1a64(const void *data, size_t n);
+/* The same loop from the offset basis 1469598103934665603, a digit short of
+ * the standard one, which ir/program.c's mlc_fnv1a64 used in the first
+ * compilers; side files they wrote are accepted too (see model.c). */
+uint64_t mlcrt_fnv1a64_legacy(const void *data, size_t n);
 
 #endif

@@ -124,14 +124,21 @@ void mlcrt_tensor_describe(const mlc_abi_tensor_t *t, char *buf, size_t len) {
   if (used < len) snprintf(buf + used, len - used, "]");
 }
 
-uint64_t mlcrt_fnv1a64(const void *data, size_t n) {
+static uint64_t fnv1a64_from(uint64_t h, const void *data, size_t n) {
   const unsigned char *p = data;
-  uint64_t h = 0xcbf29ce484222325ull;
   for (size_t i = 0; i < n; i++) {
     h ^= p[i];
     h *= 0x100000001b3ull;
   }
   return h;
+}
+
+uint64_t mlcrt_fnv1a64(const void *data, size_t n) {
+  return fnv1a64_from(0xcbf29ce484222325ull, data, n);
+}
+
+uint64_t mlcrt_fnv1a64_legacy(const void *data, size_t n) {
+  return fnv1a64_from(1469598103934665603ull, data, n);
 }
 
 #define MLCRT_STR2(x) #x

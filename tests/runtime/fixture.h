@@ -46,11 +46,15 @@ static inline int fixture_build(const char *dir, const char *name,
 }
 
 /* FNV-1a 64, written again here so the test does not trust the runtime's. */
-static inline uint64_t fixture_fnv(const void *data, size_t n) {
+static inline uint64_t fixture_fnv_from(uint64_t h, const void *data,
+                                        size_t n) {
   const unsigned char *p = data;
-  uint64_t h = 14695981039346656037ull;
   for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
   return h;
+}
+
+static inline uint64_t fixture_fnv(const void *data, size_t n) {
+  return fixture_fnv_from(14695981039346656037ull, data, n);
 }
 
 /* The weights the fixture expects: w[i] = i * 0.5. */
