@@ -13,7 +13,11 @@ cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 test -f "$tmp/prefix/include/mlc/mlcrt.h"
 test -f "$tmp/prefix/include/mlc/model_abi.h"
 
-cmake -S "$here" -B "$tmp/cmake" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+cmake -S "$here" -B "$tmp/cmake" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+  >"$tmp/configure.log"
+if [ -x "$tmp/prefix/bin/mlc" ]; then  # MLC_EXECUTABLE must point at it
+  grep -q "; mlc: $tmp/prefix/bin/mlc\$" "$tmp/configure.log"
+fi
 cmake --build "$tmp/cmake" >/dev/null
 "$tmp/cmake/consumer_shared"
 "$tmp/cmake/consumer_static"
