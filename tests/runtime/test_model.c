@@ -95,6 +95,8 @@ static void test_bad_files(void **state) {
   char path[1100];
   snprintf(path, sizeof path, "%s/missing.so", e->dir);
   expect_error(mlcrt_model_load(path, &m), MLCRT_NOT_FOUND, "missing.so");
+  expect_error(mlcrt_model_load("mlcrt-no-such-model.so", &m), MLCRT_NOT_FOUND,
+               "cannot open shared object file");
   assert_int_equal(fixture_write(e->dir, "text.so", "hello", 5), 0);
   snprintf(path, sizeof path, "%s/text.so", e->dir);
   expect_error(mlcrt_model_load(path, &m), MLCRT_INCOMPATIBLE, "cannot load");
