@@ -123,8 +123,7 @@ static mlcrt_status_t *map_weights(mlcrt_model_t *m, const char *dir) {
       m->map_len = d->weights_bytes;
       m->weights = p;
       uint64_t h = mlcrt_fnv1a64(p, d->weights_bytes);
-      if (h != d->weights_hash &&
-          mlcrt_fnv1a64_legacy(p, d->weights_bytes) != d->weights_hash)
+      if (h != d->weights_hash)
         st = mlcrt_status_make(
             MLCRT_IO_ERROR,
             "weights file '%s': hash %016llx, expected %016llx (stale or "
