@@ -18,13 +18,11 @@ build/examples/embed/embed build/digits/digits.so \
   examples/digits/test_images.npy examples/digits/test_labels.npy
 
 echo "== mlc run on the first held-out image"
-build/venv/bin/python - <<'PY'
-import numpy as np
-from onnx import numpy_helper
-x = np.load("examples/digits/test_images.npy")[:1]
-y = int(np.load("examples/digits/test_labels.npy")[0])
-with open("build/digits/image0.pb", "wb") as f:
-    f.write(numpy_helper.from_array(x, name="image").SerializeToString())
-print(f"image 0 (label {y}) written to build/digits/image0.pb")
-PY
-build/tools/mlc run build/digits/digits.so --input image=build/digits/image0.pb
+py=build/venv/bin/python
+"$py" -c 'import numpy as np; np.save("build/digits/image0.npy", np.load("examples/digits/test_images.npy")[:1])'
+build/tools/mlc run build/digits/digits.so --input image=build/digits/image0.npy \
+  --output-dir build/digits/out
+"$py" -c 'import numpy as np
+logits = np.load("build/digits/out/logits.npy")
+label = int(np.load("examples/digits/test_labels.npy")[0])
+print(f"image 0: predicted {int(logits.argmax())}, label {label}; logits in build/digits/out/logits.npy")'

@@ -7,6 +7,7 @@ tests/python/requirements.txt).  The mlc binary is passed in by the caller
 (CTest gives its path); nothing here looks it up on PATH.
 """
 import os
+import re
 import signal
 import subprocess
 
@@ -120,10 +121,19 @@ def write_tensor(path, array, name):
         f.write(t.SerializeToString())
 
 
+def output_file_stem(name, index):
+    """The file name `mlc run` gives output `index` called `name`, less
+    the extension: characters outside [A-Za-z0-9._-] become '_', and an
+    empty name becomes output_<index>."""
+    if not name:
+        return f"output_{index}"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
 def find_outputs(out_dir, names):
     """Maps each output name to the TensorProto `mlc run` wrote for it.
     Files are matched by the tensor's own name field first, then by file
-    name (NAME.pb, or output_K.pb by position)."""
+    name (see output_file_stem), or output_K.pb by position)."""
     by_name, by_file = {}, {}
     for fn in sorted(os.listdir(out_dir)) if os.path.isdir(out_dir) else []:
         if not fn.endswith(".pb"):
@@ -137,9 +147,11 @@ def find_outputs(out_dir, names):
         by_file[fn[:-3]] = t
     found = {}
     for k, name in enumerate(names):
-        t = by_name.get(name) or by_file.get(name) or by_file.get(f"output_{k}")
-        if t is not None:
-            found[name] = t
+        for t in (by_name.get(name), by_file.get(output_file_stem(name, k)),
+                  by_file.get(f"output_{k}")):
+            if t is not None:
+                found[name] = t
+                break
     return found
 
 
