@@ -234,13 +234,12 @@ def report_expected(results, args):
 
 def main():
     args = parse_args()
-    args.mlc = os.path.abspath(args.mlc)
     if not os.path.isdir(args.suite):
         print(f"node suite not found at {args.suite} (set --suite or "
               "MLC_NODE_TESTS); skipping")
         return SKIP_EXIT
-    if not os.access(args.mlc, os.X_OK):
-        print(f"error: mlc binary not found at {args.mlc}", file=sys.stderr)
+    args.mlc = mlctest.find_mlc(args.mlc)
+    if not args.mlc:
         return 2
     if args.update_expected and not args.expected:
         sys.exit("error: --update-expected needs --expected FILE")

@@ -24,6 +24,9 @@ def main():
     ap.add_argument("--out-dir", default="e2e")
     ap.add_argument("--tol", type=float, default=1e-4)
     args = ap.parse_args()
+    args.mlc = mlctest.find_mlc(args.mlc)
+    if not args.mlc:
+        return 1
     work = os.path.join(args.out_dir, "digits")
     os.makedirs(work, exist_ok=True)
     model = os.path.join(DIGITS, "digits.onnx")

@@ -31,6 +31,9 @@ def main():
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--timeout", type=float, default=500)
     args = ap.parse_args()
+    args.mlc = mlctest.find_mlc(args.mlc)
+    if not args.mlc:
+        return 1
 
     work = os.path.join(args.out_dir, args.model)
     os.makedirs(work, exist_ok=True)

@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 
 import numpy as np
 import onnx
@@ -49,6 +50,17 @@ class Outcome:
         lines = [l.strip() for l in self.stderr.splitlines() if l.strip()]
         last = lines[-1] if lines else "(no message)"
         return f"{what} exit {self.rc}: {last[:300]}"
+
+
+def find_mlc(path):
+    """The absolute path of the mlc binary, or None (after saying why on
+    stderr) when it is not an executable file."""
+    path = os.path.abspath(path)
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return path
+    print(f"error: mlc binary not found at {path} (build it first)",
+          file=sys.stderr)
+    return None
 
 
 def run_cmd(argv, timeout, cwd=None):
@@ -176,9 +188,10 @@ def compare(actual, expected, rtol=1e-3, atol=1e-7):
     else:
         a64, e64 = a.astype(np.float64), e.astype(np.float64)
         with np.errstate(invalid="ignore", over="ignore"):
-            bad = ~((np.abs(a64 - e64) <= atol + rtol * np.abs(e64))
-                    | (np.isnan(a64) & np.isnan(e64))
-                    | (a64 == e64))  # equal infinities
+            close = ((np.abs(a64 - e64) <= atol + rtol * np.abs(e64))
+                     & np.isfinite(a64) & np.isfinite(e64))
+            bad = ~(close | (a64 == e64)  # a64 == e64: equal infinities
+                    | (np.isnan(a64) & np.isnan(e64)))
     nbad = int(np.count_nonzero(bad))
     if nbad == 0:
         return None
