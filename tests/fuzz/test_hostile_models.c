@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 
 #include "../frontend/onnx_builder.h"
 #include "fuzz_util.h"
+#include "tools/npy.h"
 
 #define NODE_TESTS MLC_SOURCE_DIR "/../shared/onnx-node-tests"
 #define DIGITS MLC_SOURCE_DIR "/examples/digits/digits.onnx"
@@ -724,6 +726,69 @@ static void test_alloc_failures(void **state) {
   }
 }
 
+/* ---- replay of tests/fuzz/crashers ---- */
+
+/* Every file there once crashed, hung or misbehaved; each must now give
+ * success or a status with a message, in bounded time.  The parser is
+ * picked by extension: .onnx (import + passes), .pb (TensorProto), .mlg
+ * (graph text + verify), .npy.  Files are read into buffers of their
+ * exact size so that sanitizer builds catch over-reads. */
+static mlc_status_t *replay_one(const char *path, const uint8_t *buf,
+                                size_t len) {
+  const char *ext = strrchr(path, '.');
+  if (strcmp(ext, ".onnx") == 0)
+    return fz_import_optimize(buf, len, "/nonexistent-mlc-dir", 2);
+  if (strcmp(ext, ".pb") == 0) {
+    char *name = NULL;
+    mlc_tensor_t *t = NULL;
+    mlc_status_t *st = mlc_onnx_read_tensor_file(path, &name, &t);
+    free(name);
+    if (!st) mlc_tensor_free(t);
+    return st;
+  }
+  if (strcmp(ext, ".mlg") == 0) {
+    mlc_graph_t *g = NULL;
+    mlc_status_t *st = mlc_graph_parse((const char *)buf, len, &g);
+    if (!st) st = mlc_graph_verify(g);
+    mlc_graph_destroy(g);
+    return st;
+  }
+  mlc_host_tensor_t t;
+  mlc_status_t *st = mlc_npy_parse(buf, len, path, &t);
+  if (!st) mlc_host_tensor_free(&t);
+  return st;
+}
+
+static void test_crashers(void **state) {
+  const char *dir = MLC_SOURCE_DIR "/tests/fuzz/crashers";
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  struct dirent *e;
+  int count = 0;
+  while ((e = readdir(d))) {
+    const char *ext = strrchr(e->d_name, '.');
+    if (!ext || (strcmp(ext, ".onnx") && strcmp(ext, ".pb") &&
+                 strcmp(ext, ".mlg") && strcmp(ext, ".npy")))
+      continue;
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    size_t len;
+    uint8_t *buf = read_all(path, &len);
+    assert_non_null(buf);
+    double t0 = now_s();
+    mlc_status_t *st = replay_one(path, buf, len);
+    double dt = now_s() - t0;
+    print_message("  %s: %s (%.2f s)\n", e->d_name, mlc_status_message(st), dt);
+    if (st && !*mlc_status_message(st)) fail_msg("%s: empty message", path);
+    if (dt > MUTANT_MAX_S) fail_msg("%s: took %.1f s", path, dt);
+    mlc_status_free(st);
+    free(buf);
+    count++;
+  }
+  closedir(d);
+  assert_true(count > 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_huge_and_negative_dims),
@@ -739,6 +804,7 @@ int main(void) {
       cmocka_unit_test(test_alloc_failures),
       cmocka_unit_test(test_mutated_digits),
       cmocka_unit_test(test_mutated_node_models),
+      cmocka_unit_test(test_crashers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
