@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the seed corpora for the fuzzers under DEST (default
 # build-fuzz/corpus): up to COUNT (default 300) of the smallest model.onnx
-# files of the ONNX node suite, their input_0.pb tensors, and the committed
+# files of the ONNX node suite, their input_0.pb tensors, examples/digits,
+# and the committed
 # seeds for the graph text parser and the npy reader.  Nothing here is
 # committed: the corpora are rebuilt at fuzz time.
 set -eu
@@ -22,6 +23,7 @@ if [ -d "$suite" ]; then
 else
   echo "note: $suite not found; onnx and tensor corpora start empty" >&2
 fi
+cp "$here/../../examples/digits/digits.onnx" "$dest/onnx/"
 cp "$here/seeds/graph/"* "$dest/graph/"
 cp "$here/seeds/npy/"* "$dest/npy/"
 for d in onnx tensor graph npy; do

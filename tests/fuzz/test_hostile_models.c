@@ -806,5 +806,11 @@ int main(void) {
       cmocka_unit_test(test_mutated_node_models),
       cmocka_unit_test(test_crashers),
   };
+  /* CMOCKA_TEST_FILTER / CMOCKA_SKIP_FILTER: glob over test names, e.g.
+   * to skip the slow chain in a sanitizer build. */
+  if (getenv("CMOCKA_TEST_FILTER"))
+    cmocka_set_test_filter(getenv("CMOCKA_TEST_FILTER"));
+  if (getenv("CMOCKA_SKIP_FILTER"))
+    cmocka_set_skip_filter(getenv("CMOCKA_SKIP_FILTER"));
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
