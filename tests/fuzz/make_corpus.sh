@@ -2,9 +2,8 @@
 # Builds the seed corpora for the fuzzers under DEST (default
 # build-fuzz/corpus): up to COUNT (default 300) of the smallest model.onnx
 # files of the ONNX node suite, their input_0.pb tensors, examples/digits,
-# and the committed
-# seeds for the graph text parser and the npy reader.  Nothing here is
-# committed: the corpora are rebuilt at fuzz time.
+# and the committed seeds for the graph text parser and the npy reader.
+# Nothing here is committed: the corpora are rebuilt at fuzz time.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 suite=${NODE_TESTS:-$here/../../../shared/onnx-node-tests}
