@@ -123,16 +123,31 @@ static mlc_status_t *dims(parser_t *p, dim_vec_t *dv, int *out_rank) {
   return NULL;
 }
 
+/* The decimal index in s[0..n) (the text need not be NUL-terminated, so no
+ * strtoll); false unless all n are digits and the value fits an int32_t. */
+static bool storage_index(const char *s, size_t n, int32_t *out) {
+  int64_t x = 0;
+  if (n == 0) return false;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    x = x * 10 + (s[i] - '0');
+    if (x > INT32_MAX) return false;
+  }
+  *out = (int32_t)x;
+  return true;
+}
+
 static mlc_status_t *storage(parser_t *p, mlc_storage_t *st) {
   size_t n, at = (mlc_gp_skip_ws(p), p->pos);
   const char *s = mlc_gp_ident(p, &n);
-  int64_t x = 0;
+  int32_t x = 0;
+  bool ok = true;
   if (n > 2 && memcmp(s, "in", 2) == 0 && s[2] >= '0' && s[2] <= '9') {
     st->kind = MLC_STORAGE_INPUT;
-    x = strtoll(s + 2, NULL, 10);
+    ok = storage_index(s + 2, n - 2, &x);
   } else if (n > 3 && memcmp(s, "out", 3) == 0 && s[3] >= '0' && s[3] <= '9') {
     st->kind = MLC_STORAGE_OUTPUT;
-    x = strtoll(s + 3, NULL, 10);
+    ok = storage_index(s + 3, n - 3, &x);
   } else if (n == 6 && memcmp(s, "weight", 6) == 0) {
     st->kind = MLC_STORAGE_WEIGHT;
   } else if (n == 5 && memcmp(s, "arena", 5) == 0) {
@@ -140,7 +155,10 @@ static mlc_status_t *storage(parser_t *p, mlc_storage_t *st) {
   } else {
     return mlc_gp_perr_at(p, at, "expected in<N>, out<N>, weight or arena after '@'");
   }
-  st->index = (int32_t)x;
+  if (!ok)
+    return mlc_gp_perr_at(p, at, "bad storage index in '%.*s' (digits up to "
+                          "2147483647)", (int)(n < 40 ? n : 40), s);
+  st->index = x;
   if (mlc_gp_accept(p, '+')) MLC_RETURN_IF(mlc_gp_integer(p, &st->offset));
   return NULL;
 }
