@@ -208,6 +208,11 @@ static void store_elem(mlc_dtype_t dt, void *data, int64_t i, const num_t *n) {
 static mlc_status_t *tensor_data(parser_t *p, mlc_dtype_t dt, int64_t numel,
                                  size_t nbytes, void **out) {
   size_t at = (mlc_gp_skip_ws(p), p->pos);
+  /* A literal list needs at least one character per element: check that
+   * before allocating a size the text merely declares. */
+  if (mlc_gp_peek(p) != '<' && numel > 0 && (uint64_t)numel > p->len - p->pos)
+    return mlc_gp_perr_at(p, at, "%" PRId64 " elements declared but only %zu "
+                          "bytes of text left", numel, p->len - p->pos);
   void *data = mlc_arena_alloc(&p->g->arena, nbytes ? nbytes : 1);
   if (!data) return OOM(p);
   *out = data;

@@ -34,7 +34,7 @@ typedef struct num {
 mlc_status_t *mlc_gp_perr_at(parser_t *p, size_t at, const char *fmt, ...)
     MLC_PRINTF(3, 4);
 #define PERR(p, ...) mlc_gp_perr_at((p), (p)->pos, __VA_ARGS__)
-#define OOM(p) MLC_ERR(OUT_OF_MEMORY, "parsing graph text")
+#define OOM(p) MLC_ERR(OUT_OF_MEMORY, "out of memory parsing graph text")
 
 int mlc_gp_peek(parser_t *p); /* next char, -1 at end */
 void mlc_gp_skip_ws(parser_t *p);

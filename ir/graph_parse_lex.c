@@ -24,7 +24,7 @@ mlc_status_t *mlc_gp_perr_at(parser_t *p, size_t at, const char *fmt, ...) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   char *caret = malloc(at - bol + 1);
-  if (!caret) return MLC_ERR(OUT_OF_MEMORY, "parsing graph text");
+  if (!caret) return MLC_ERR(OUT_OF_MEMORY, "out of memory parsing graph text");
   for (size_t i = bol; i < at; i++) caret[i - bol] = p->s[i] == '\t' ? '\t' : ' ';
   caret[at - bol] = 0;
   mlc_status_t *st = MLC_ERR(INVALID_ARGUMENT, "line %zu:%zu: %s\n%.*s\n%s^",
