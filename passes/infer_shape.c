@@ -527,16 +527,23 @@ static mlc_status_t *range_count(const infer_cx_t *cx, int64_t *out) {
     double de = mlc_value_const_float(in[2], 0);
     if (de == 0 || isnan(de)) return infer_err(cx, "delta is 0");
     double c = ceil((li - st) / de);
+    if (isnan(c)) return infer_err(cx, "element count is not a number");
+    /* The cast below is UB unless c fits; 9.2e18 < INT64_MAX. */
+    if (!(c < 9.2e18)) return infer_err(cx, "element count %g too large", c);
     *out = c > 0 ? (int64_t)c : 0;
     return NULL;
   }
   int64_t st = mlc_value_const_int(in[0], 0), li = mlc_value_const_int(in[1], 0);
   int64_t de = mlc_value_const_int(in[2], 0);
   if (de == 0) return infer_err(cx, "delta is 0");
-  int64_t span = li - st;
-  int64_t c = de > 0 ? (span > 0 ? (span + de - 1) / de : 0)
-                     : (span < 0 ? (-span + -de - 1) / -de : 0);
-  *out = c;
+  /* In 128 bits neither the span nor the rounding can overflow. */
+  __int128 span = (__int128)li - st, d = de;
+  if (d < 0) span = -span, d = -d;
+  __int128 c = span > 0 ? (span + d - 1) / d : 0;
+  if (c > INT64_MAX)
+    return infer_err(cx, "element count of %lld..%lld step %lld is too large",
+                     (long long)st, (long long)li, (long long)de);
+  *out = (int64_t)c;
   return NULL;
 }
 
