@@ -135,7 +135,10 @@ int64_t infer_numel(const infer_shape_t *s, int from, int to) {
   int64_t n = 1;
   for (int i = from; i < to; i++) {
     if (!infer_dim_known(s->d[i])) return -1;
-    n *= s->d[i].value;
+    int64_t d = s->d[i].value;
+    /* Overflow reads as unknown here; infer_set_output rejects the shape. */
+    if (d && n > INT64_MAX / d) return -1;
+    n *= d;
   }
   return n;
 }
@@ -212,10 +215,29 @@ static mlc_status_t *check_declared(const infer_cx_t *cx, int i,
   return NULL;
 }
 
+/* Rejects a shape whose byte size does not fit int64.  Zero dims are
+ * skipped so that an empty tensor with huge other dims is caught too:
+ * lowering computes strides from those dims. */
+static mlc_status_t *check_size(const infer_cx_t *cx, int i, mlc_dtype_t dt,
+                                const infer_shape_t *s) {
+  size_t es = mlc_dtype_size(dt);
+  int64_t n = es ? (int64_t)es : 1;
+  for (int k = 0; k < s->rank; k++) {
+    int64_t d = s->d[k].value;
+    if (!infer_dim_known(s->d[k]) || d == 0) continue;
+    if (n > INT64_MAX / d)
+      return infer_err(cx, "output %d: shape too large (dim %d = %lld "
+                       "overflows the byte size)", i, k, (long long)d);
+    n *= d;
+  }
+  return NULL;
+}
+
 mlc_status_t *infer_set_output(const infer_cx_t *cx, int i, mlc_dtype_t dt,
                                const infer_shape_t *s) {
   if (i >= cx->n->noutputs || !cx->n->outputs[i]) return NULL;
   mlc_value_t *v = cx->n->outputs[i];
+  MLC_RETURN_IF(check_size(cx, i, dt, s));
   MLC_RETURN_IF(check_declared(cx, i, v, dt, s));
   if (v->rank != s->rank) {
     mlc_dim_t *dims = NULL;
