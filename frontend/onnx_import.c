@@ -129,12 +129,15 @@ static mlc_status_t *declared_type(import_ctx_t *c, const Onnx__ValueInfoProto *
   *rank = (int)tt->shape->n_dim;
   *dims = mlc_arena_calloc(&c->g->arena, tt->shape->n_dim + 1, sizeof **dims);
   if (!*dims) return oom(name);
-  int64_t numel = 1;
+  /* Count bytes, not elements: plan and codegen need the byte size in an
+   * int64 (f32[2^62] has a valid count but -1 bytes). */
+  size_t es = mlc_dtype_size(*dt);
+  int64_t numel = es ? (int64_t)es : 1;
   for (size_t i = 0; i < tt->shape->n_dim; i++) {
     mlc_dim_t *d = &(*dims)[i];
     MLC_RETURN_IF(read_dim(c, tt->shape->dim[i], name, i, is_input, d));
     if (d->value > 0 && numel > INT64_MAX / d->value)
-      return MLC_ERR(INVALID_MODEL, "value '%s': element count overflows",
+      return MLC_ERR(INVALID_MODEL, "value '%s': byte size overflows",
                      name);
     if (d->value > 0) numel *= d->value;
   }
