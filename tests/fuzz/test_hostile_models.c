@@ -572,8 +572,11 @@ static void test_range_overflow(void **state) {
                           "Range f64 2e300 elems") == MLC_OK;
   accepted += range_model(7, (int64_t[]){INT64_MIN, INT64_MAX, 1}, 8,
                           "Range i64 full span") == MLC_OK;
-  accepted += range_model(7, (int64_t[]){INT64_MAX, INT64_MIN, INT64_MIN}, 8,
-                          "Range i64 delta INT64_MIN") == MLC_OK;
+  /* ceil((INT64_MIN - INT64_MAX) / INT64_MIN) = 2: a valid 2-element range
+   * {INT64_MAX, -1}; only the old code's -delta overflowed. */
+  assert_int_equal(range_model(7, (int64_t[]){INT64_MAX, INT64_MIN, INT64_MIN},
+                               8, "Range i64 delta INT64_MIN (2 elements)"),
+                   MLC_OK);
   /* 2^62 elements: within int64, but not their bytes. */
   accepted += range_model(7, (int64_t[]){0, INT64_MAX, 2}, 8,
                           "Range i64 2^62") == MLC_OK;
