@@ -37,17 +37,23 @@ static bool same_shape(const mlc_value_t *a, const mlc_value_t *b) {
   return true;
 }
 
-/* The single node using v, or NULL. */
-static mlc_node_t *sole_consumer(mlc_graph_t *g, const mlc_value_t *v,
-                                 size_t from) {
-  if (v->nuses != 1 || (v->flags & MLC_VALUE_OUTPUT)) return NULL;
-  for (size_t i = from; i < g->nodes.len; i++) {
+/* Records in each value's scratch the live node using it, so that
+ * sole_consumer is O(1) (a scan per chain step was O(L^2) on long chains).
+ * Only values with one use are read back, and they have one such node. */
+static void note_consumers(mlc_graph_t *g) {
+  for (size_t i = 0; i < g->values.len; i++) g->values.data[i]->scratch = NULL;
+  for (size_t i = 0; i < g->nodes.len; i++) {
     mlc_node_t *n = g->nodes.data[i];
     if (n->dead) continue;
     for (int j = 0; j < n->ninputs; j++)
-      if (n->inputs[j] == v) return n;
+      if (n->inputs[j]) n->inputs[j]->scratch = n;
   }
-  return NULL;
+}
+
+/* The single node using v, or NULL. */
+static mlc_node_t *sole_consumer(const mlc_value_t *v) {
+  if (v->nuses != 1 || (v->flags & MLC_VALUE_OUTPUT)) return NULL;
+  return v->scratch;
 }
 
 /* Grows a chain from nodes[start]; returns its length (>= 1). */
@@ -57,7 +63,7 @@ static int grow_chain(mlc_graph_t *g, size_t start, int gid) {
   int len = 1;
   for (;;) {
     if (cur->noutputs != 1) break;
-    mlc_node_t *c = sole_consumer(g, cur->outputs[0], start + 1);
+    mlc_node_t *c = sole_consumer(cur->outputs[0]);
     if (!c || c->group >= 0 || !is_fusible_elem(c) ||
         !mlc_lower_supports(g, c) || !same_shape(c->outputs[0], shape))
       break;
@@ -70,37 +76,51 @@ static int grow_chain(mlc_graph_t *g, size_t start, int gid) {
   return len;
 }
 
-/* Moves each group's members to the position of its last member. */
+/* Moves each group's members to the position of its last member.  Each
+ * group's members are bucketed first (count, prefix sum, fill), keeping
+ * their order, so the whole pass is O(nodes + groups). */
 static mlc_status_t *make_contiguous(mlc_graph_t *g, int ngroups) {
-  size_t n = g->nodes.len;
-  mlc_node_t **order = malloc((n + 1) * sizeof *order);
-  int *last = malloc(((size_t)ngroups + 1) * sizeof *last);
-  if (!order || !last) {
+  size_t n = g->nodes.len, ng = (size_t)ngroups;
+  mlc_node_t **order = malloc((2 * n + 1) * sizeof *order);
+  size_t *idx = calloc(3 * ng + 1, sizeof *idx);
+  if (!order || !idx) {
     free(order);
-    free(last);
+    free(idx);
     return MLC_ERR(OUT_OF_MEMORY, "fuse: reordering nodes");
   }
-  for (size_t i = 0; i < n; i++)
-    if (g->nodes.data[i]->group >= 0) last[g->nodes.data[i]->group] = (int)i;
+  /* start[k]..start[k+1]: group k in members; pos: fill cursors. */
+  mlc_node_t **members = order + n;
+  size_t *start = idx, *pos = idx + ng + 1, *last = idx + 2 * ng + 1;
+  for (size_t i = 0; i < n; i++) {
+    int gr = g->nodes.data[i]->group;
+    if (gr >= 0) start[gr + 1]++, last[gr] = i;
+  }
+  for (size_t k = 0; k < ng; k++) start[k + 1] += start[k];
+  memcpy(pos, start, ng * sizeof *pos);
+  for (size_t i = 0; i < n; i++) {
+    mlc_node_t *nd = g->nodes.data[i];
+    if (nd->group >= 0) members[pos[nd->group]++] = nd;
+  }
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     mlc_node_t *nd = g->nodes.data[i];
     if (nd->group < 0) {
       order[k++] = nd;
-    } else if (last[nd->group] == (int)i) {
-      for (size_t j = 0; j <= i; j++)
-        if (g->nodes.data[j]->group == nd->group) order[k++] = g->nodes.data[j];
+    } else if (last[nd->group] == i) {
+      for (size_t j = start[nd->group]; j < start[nd->group + 1]; j++)
+        order[k++] = members[j];
     }
   }
   memcpy(g->nodes.data, order, n * sizeof *order);
   free(order);
-  free(last);
+  free(idx);
   return NULL;
 }
 
 static mlc_status_t *fuse_run(mlc_pass_ctx_t *ctx, mlc_graph_t *g) {
   (void)ctx;
   mlc_graph_count_uses(g);
+  note_consumers(g);
   for (size_t i = 0; i < g->nodes.len; i++) g->nodes.data[i]->group = -1;
   int gid = 0;
   for (size_t i = 0; i < g->nodes.len; i++) {
