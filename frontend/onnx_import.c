@@ -12,6 +12,7 @@
  * the node or tensor.  No shape inference happens here: values get a
  * dtype and shape only where the model states one.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,17 +229,36 @@ static mlc_status_t *add_inputs(import_ctx_t *c) {
 
 /* ---- unsupported list ---- */
 
+/* An arena copy of s for a message: bytes outside printable ASCII become
+ * \xHH (names come from the model file) and long names are cut at 80. */
+static const char *printable(mlc_arena_t *ar, const char *s) {
+  if (!s) return "";
+  size_t n = strlen(s), cut = n > 80 ? 80 : n;
+  char *out = mlc_arena_alloc(ar, 4 * cut + 4);
+  if (!out) return NULL;
+  char *o = out;
+  for (size_t i = 0; i < cut; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    if (ch >= 0x20 && ch < 0x7f && ch != '\\') *o++ = (char)ch;
+    else o += sprintf(o, "\\x%02x", ch);
+  }
+  strcpy(o, cut < n ? "..." : "");
+  return out;
+}
+
 static mlc_status_t *note_unsupported(import_ctx_t *c, const Onnx__NodeProto *np,
                                       size_t idx, const char *why) {
   mlc_arena_t *ar = &c->g->arena;
-  const char *node = np->name && *np->name
-                         ? mlc_arena_printf(ar, "node '%s'", np->name)
-                         : mlc_arena_printf(ar, "node #%zu", idx);
+  const char *name = printable(ar, np->name), *op = printable(ar, np->op_type);
+  const char *domain = printable(ar, np->domain);
+  if (!name || !op || !domain) return oom("unsupported list");
+  const char *node = *name ? mlc_arena_printf(ar, "node '%s'", name)
+                           : mlc_arena_printf(ar, "node #%zu", idx);
   const char *dom = is_default_domain(np->domain)
                         ? ""
-                        : mlc_arena_printf(ar, "domain '%s', ", np->domain);
+                        : mlc_arena_printf(ar, "domain '%s', ", domain);
   if (!node || !dom) return oom("unsupported list");
-  char *item = mlc_arena_printf(ar, "%s (%s%s%s%s)", np->op_type, dom, node,
+  char *item = mlc_arena_printf(ar, "%s (%s%s%s%s)", op, dom, node,
                                 why ? ": " : "", why ? why : "");
   if (!item) return oom("unsupported list");
   c->nunsupported++;

@@ -375,6 +375,22 @@ static void test_whole_node_suite(void **state) {
   assert_true(ok > 400);
 }
 
+/* Names from the file are echoed escaped: no raw control bytes in a message. */
+static void test_unprintable_names(void **state) {
+  tb_t b = {0};
+  Onnx__ModelProto *m = tb_model(&b, 8, 17);
+  tb_input(&b, m, "x", 1, "2");
+  tb_node(&b, m, "Bad\x1b[2J\xff", "n\n1", "x", "y");
+  tb_output(&b, m, "y", 1, NULL);
+  mlc_graph_t *g = NULL;
+  mlc_status_t *st = tb_import(&b, m, &g);
+  assert_int_equal(mlc_status_code(st), MLC_UNSUPPORTED);
+  assert_string_equal(mlc_status_message(st), "unsupported ops (1 node): "
+                      "Bad\\x1b[2J\\xff (node 'n\\x0a1')");
+  mlc_status_free(st);
+  tb_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_truncated),
@@ -384,6 +400,7 @@ int main(void) {
       cmocka_unit_test(test_tensor_files),
       cmocka_unit_test(test_node_suite_models),
       cmocka_unit_test(test_whole_node_suite),
+      cmocka_unit_test(test_unprintable_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
