@@ -41,21 +41,21 @@ static mlc_status_t *tensor_size(const Onnx__TensorProto *tp, size_t esize,
   if (tp->n_dims > MLC_ONNX_MAX_RANK)
     return MLC_ERR(UNSUPPORTED, "%s: rank %zu is above %d", what,
                    tp->n_dims, MLC_ONNX_MAX_RANK);
-  size_t n = 1;
+  /* The bytes of the non-zero dims must fit int64 even when a zero dim
+   * makes the tensor empty: the passes compute strides from all dims. */
+  uint64_t n = 1, nz = esize ? esize : 1;
   for (size_t i = 0; i < tp->n_dims; i++) {
     int64_t d = tp->dims[i];
     if (d < 0)
       return MLC_ERR(INVALID_MODEL, "%s: dim %zu is negative (%lld)",
                      what, i, (long long)d);
-    if (d && n > SIZE_MAX / (uint64_t)d)
-      return MLC_ERR(INVALID_MODEL, "%s: element count overflows",
-                     what);
-    n *= (size_t)d;
+    if (d && nz > (uint64_t)INT64_MAX / (uint64_t)d)
+      return MLC_ERR(INVALID_MODEL, "%s: byte size overflows", what);
+    if (d) nz *= (uint64_t)d;
+    n *= (uint64_t)d;
   }
-  if (esize && n > SIZE_MAX / esize)
-    return MLC_ERR(INVALID_MODEL, "%s: byte size overflows", what);
-  *numel = n;
-  *nbytes = n * esize;
+  *numel = (size_t)n;
+  *nbytes = (size_t)n * esize;
   return NULL;
 }
 

@@ -391,6 +391,30 @@ static void test_unprintable_names(void **state) {
   tb_free(&b);
 }
 
+/* An empty initializer whose other dims overflow int64 bytes is rejected
+ * (passes compute strides from them); one that fits is accepted. */
+static void test_empty_huge_initializer(void **state) {
+  for (int big = 0; big < 2; big++) {
+    tb_t b = {0};
+    Onnx__ModelProto *m = tb_model(&b, 8, 17);
+    int64_t dims[3] = {0, big ? INT64_C(1) << 40 : 1024, INT64_C(1) << 22};
+    tb_init(&b, m, tb_tensor(&b, "c", 1, 3, dims));
+    tb_node(&b, m, "Relu", "r", "c", "y");
+    tb_output(&b, m, "y", 1, NULL);
+    mlc_graph_t *g = NULL;
+    mlc_status_t *st = tb_import(&b, m, &g);
+    if (big) {
+      assert_int_equal(mlc_status_code(st), MLC_INVALID_MODEL);
+      assert_non_null(strstr(mlc_status_message(st), "byte size overflows"));
+      mlc_status_free(st);
+    } else {
+      assert_null(st);
+      mlc_graph_destroy(g);
+    }
+    tb_free(&b);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_truncated),
@@ -401,6 +425,7 @@ int main(void) {
       cmocka_unit_test(test_node_suite_models),
       cmocka_unit_test(test_whole_node_suite),
       cmocka_unit_test(test_unprintable_names),
+      cmocka_unit_test(test_empty_huge_initializer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
