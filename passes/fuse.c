@@ -12,13 +12,20 @@
  * Members are made contiguous by moving each group to the position of its
  * last member: nothing outside the group uses an internal value, and
  * moving a node later keeps its inputs defined, so the order stays
- * topological.  Groups of one node are left ungrouped (group -1).
+ * topological.  Groups of one node are left ungrouped (group -1).  A
+ * group has at most FUSE_MAX_MEMBERS members.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "passes/lower.h"
 #include "passes/pass.h"
+
+/* Most members in one group.  A group becomes one expression tree as deep
+ * as the chain, which lowering, the interpreter and codegen walk
+ * recursively: a 100k-Relu chain overflowed the stack.  Longer chains are
+ * split into several groups. */
+enum { FUSE_MAX_MEMBERS = 64 };
 
 static bool is_anchor(const mlc_node_t *n) {
   return n->op == MLC_OP_MatMul || n->op == MLC_OP_Gemm || n->op == MLC_OP_Conv;
@@ -62,7 +69,7 @@ static int grow_chain(mlc_graph_t *g, size_t start, int gid) {
   const mlc_value_t *shape = first->outputs[0];
   int len = 1;
   for (;;) {
-    if (cur->noutputs != 1) break;
+    if (cur->noutputs != 1 || len >= FUSE_MAX_MEMBERS) break;
     mlc_node_t *c = sole_consumer(cur->outputs[0]);
     if (!c || c->group >= 0 || !is_fusible_elem(c) ||
         !mlc_lower_supports(g, c) || !same_shape(c->outputs[0], shape))

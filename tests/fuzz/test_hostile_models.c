@@ -461,6 +461,9 @@ static void chain(int n, const char *const *ops, int nops, double max_s) {
   uint8_t *buf = tb_pack(&b, m, &len);
   mlc_status_t *st = fz_import_optimize(buf, len, NULL, 2);
   double dt = now_s() - t0;
+  char what[64];
+  snprintf(what, sizeof what, "chain-%d-%s", n, ops[nops - 1]);
+  save_model(buf, len, what);
   print_message("  %d-node chain of %s...: %s in %.2f s\n", n, ops[0],
                 mlc_status_message(st), dt);
   assert_true(!st || *mlc_status_message(st));

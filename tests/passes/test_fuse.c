@@ -4,6 +4,7 @@
  * a tiny storage plan made here) gives the same numbers as the unfused
  * program. */
 #include <math.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -204,11 +205,58 @@ static void test_matmul_epilogue(void **state) {
   }
 }
 
+/* A 1000-node Neg chain is split into groups of at most 64 (one group
+ * would be a 1000-deep expression, walked recursively); the program still
+ * computes x negated 1000 times. */
+static void test_long_chain_split(void **state) {
+  (void)state;
+  enum { N = 1000 };
+  mlc_graph_t *g;
+  assert_null(mlc_graph_create("chain", &g));
+  float x[3] = {1, -2, 3};
+  mlc_value_t *v = mlc_graph_add_const(g, "x", MLC_DT_F32, 1, (int64_t[]){3},
+                                       x, sizeof x, MLC_DATA_COPY);
+  for (int i = 0; i < N; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "v%d", i);
+    mlc_value_t *o = mlc_graph_add_value_static(g, name, MLC_DT_F32, 1, (int64_t[]){3});
+    mlc_graph_add_node(g, MLC_OP_Neg, name, 1, &v, 1, &o);
+    v = o;
+  }
+  v->flags |= MLC_VALUE_OUTPUT;
+  MLC_VEC_PUSH(&g->outputs, v);
+  mlc_pass_ctx_t ctx = {0};
+  assert_null(mlc_pass_fuse.run(&ctx, g));
+  int run = 1, groups = 1;
+  for (int i = 1; i < N; i++) {
+    assert_true(g->nodes.data[i]->group >= 0);
+    if (g->nodes.data[i]->group == g->nodes.data[i - 1]->group) {
+      run++;
+    } else {
+      assert_true(run <= 64);
+      run = 1;
+      groups++;
+    }
+  }
+  assert_true(run <= 64);
+  assert_true(groups >= N / 64);
+  mlc_program_t p;
+  char *arena = execute(g, &p);
+  assert_int_equal(p.kernels.len, groups);
+  float got[3];
+  memcpy(got, arena + v->storage.offset, sizeof got);
+  for (int i = 0; i < 3; i++) assert_true(got[i] == x[i]);
+  free(arena);
+  mlc_program_deinit(&p);
+  mlc_graph_destroy(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_groups_and_flags),
       cmocka_unit_test(test_fused_program_matches_unfused),
       cmocka_unit_test(test_matmul_epilogue),
+      cmocka_unit_test(test_long_chain_split),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
