@@ -227,6 +227,29 @@ static void test_parse_errors(void **state) {
                "expected in<N>", "");
   expect_error("graph g opset 1\n  const %c : f32[30] = <20 x f32, zeros>\n",
                "line 2:24:", "digest says 20 x f32", "");
+  expect_error("graph g opset 1\n  input %x : f32[1] @in2147483648\n",
+               "line 2:22:", "bad storage index", "");
+  /* A declared size is not allocated before its literal list is read. */
+  expect_error("graph g opset 1\n  const %c : f16[188888888886] = [0, 0]\n",
+               "line 2:34:", "188888888886 elements declared but only", "");
+}
+
+/* The parser reads only the len bytes it is given: the text here ends in
+ * the digits of @in7, with no NUL after them (ASan checks the over-read). */
+static void test_unterminated_storage_index(void **state) {
+  (void)state;
+  const char text[] = "graph g opset 1\n  input %x : f32[1] @in7";
+  size_t len = sizeof text - 1;
+  char *buf = malloc(len);
+  assert_non_null(buf);
+  memcpy(buf, text, len);
+  mlc_graph_t *g = NULL;
+  mlc_status_t *st = mlc_graph_parse(buf, len, &g);
+  assert_null(st);
+  assert_int_equal(g->inputs.data[0]->storage.kind, MLC_STORAGE_INPUT);
+  assert_int_equal(g->inputs.data[0]->storage.index, 7);
+  mlc_graph_destroy(g);
+  free(buf);
 }
 
 /* Mutated texts never crash the parser: each either gives a line:column
@@ -286,6 +309,7 @@ int main(void) {
       cmocka_unit_test(test_naming_and_digest),
       cmocka_unit_test(test_comments_and_blank_lines),
       cmocka_unit_test(test_parse_errors),
+      cmocka_unit_test(test_unterminated_storage_index),
       cmocka_unit_test(test_mutations_do_not_crash),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
