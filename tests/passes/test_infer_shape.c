@@ -393,6 +393,55 @@ static void test_unknown_rank_input(void **state) {
   infer_fails(g, MLC_UNSUPPORTED, "input 0 'x' has an unknown rank");
 }
 
+/* Range(st, li, de) over int64 scalars given as 1-element constants. */
+static mlc_graph_t *range_i64(int64_t st, int64_t li, int64_t de,
+                              mlc_node_t **out) {
+  mlc_graph_t *g = new_graph();
+  mlc_node_t *n = node(g, MLC_OP_Range, "r", 3,
+       VALS(const_i64(g, "a", (int64_t[]){st}, 1),
+            const_i64(g, "b", (int64_t[]){li}, 1),
+            const_i64(g, "c", (int64_t[]){de}, 1)), 1);
+  if (out) *out = n;
+  return g;
+}
+
+/* Element counts and byte sizes that do not fit int64 are errors, never
+ * wrapped or cast with undefined behaviour. */
+static void test_size_overflow(void **state) {
+  (void)state;
+  infer_fails(range_i64(INT64_MIN, INT64_MAX, 1, NULL), MLC_INVALID_MODEL,
+              "node 'r' (Range): element count of");
+  infer_fails(range_i64(0, INT64_MAX, 2, NULL), MLC_INVALID_MODEL,
+              "overflows the byte size");
+  mlc_node_t *r;
+  mlc_graph_t *g = range_i64(INT64_MAX, INT64_MIN, INT64_MIN, &r);
+  infer_ok(g);
+  expect_shape(out0(r), I64, 1, I64S(2));
+  assert_true(mlc_value_is_const(out0(r)));
+  assert_int_equal(mlc_value_const_int(out0(r), 0), INT64_MAX);
+  assert_int_equal(mlc_value_const_int(out0(r), 1), -1);
+  mlc_graph_destroy(g);
+
+  g = new_graph();
+  node(g, MLC_OP_Range, "r", 3,
+       VALS(scalar(g, "a", F32, 0), scalar(g, "b", F32, 1e30),
+            scalar(g, "c", F32, 1e-30)), 1);
+  infer_fails(g, MLC_INVALID_MODEL, "element count 1e+60 too large");
+
+  /* Reshape into dims whose product overflows int64. */
+  g = new_graph();
+  mlc_value_t *x = input(g, "x", F32, 1, I64S(6));
+  node(g, MLC_OP_Reshape, "r", 2,
+       VALS(x, const_i64(g, "s", I64S(INT64_C(1) << 40, INT64_C(1) << 40), 2)), 1);
+  infer_fails(g, MLC_INVALID_MODEL, "overflows the byte size");
+
+  /* Empty, but the other dims' strides would overflow. */
+  g = new_graph();
+  node(g, MLC_OP_ConstantOfShape, "c", 1,
+       VALS(const_i64(g, "s", I64S(0, INT64_C(1) << 40, INT64_C(1) << 40), 3)), 1);
+  infer_fails(g, MLC_INVALID_MODEL, "overflows the byte size");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reshape),
@@ -407,6 +456,7 @@ int main(void) {
       cmocka_unit_test(test_shape_of_symbolic),
       cmocka_unit_test(test_view_fold_chain),
       cmocka_unit_test(test_const_of_shape_range),
+      cmocka_unit_test(test_size_overflow),
       cmocka_unit_test(test_declared_shapes),
       cmocka_unit_test(test_unknown_rank_input),
   };
