@@ -78,6 +78,22 @@ static bool graph_has_dim(const mlc_graph_t *g, const char *name) {
   return false;
 }
 
+/* The import checked declared sizes; a --dim value can still make an
+ * input's bytes (over its non-zero dims) overflow int64. */
+static mlc_status_t *check_bound_size(const mlc_value_t *v) {
+  size_t es = mlc_dtype_size(v->dtype);
+  int64_t n = es ? (int64_t)es : 1;
+  for (int d = 0; d < v->rank; d++) {
+    int64_t x = v->dims[d].value;
+    if (x <= 0) continue;
+    if (n > INT64_MAX / x)
+      return MLC_ERR(INVALID_ARGUMENT, "input '%s': with the --dim values "
+                     "its byte size overflows", v->name);
+    n *= x;
+  }
+  return NULL;
+}
+
 static mlc_status_t *bind_dims(const mlc_compile_options_t *o,
                                mlc_graph_t *g) {
   for (int i = 0; i < o->ndims; i++)
@@ -90,6 +106,7 @@ static mlc_status_t *bind_dims(const mlc_compile_options_t *o,
     if (v->rank < 0)
       return MLC_ERR(UNSUPPORTED, "input '%s' has unknown rank", v->name);
     for (int d = 0; d < v->rank; d++) bind_dim(o, g, i, d);
+    MLC_RETURN_IF(check_bound_size(v));
   }
   return NULL;
 }

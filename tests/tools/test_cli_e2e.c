@@ -168,6 +168,9 @@ static void test_usage_exit_codes(void **state) {
   assert_non_null(strstr(err_text, "compiling missing.onnx"));
   EXPECT(2, "compile net.onnx -o x.so --dim M=3");
   assert_non_null(strstr(err_text, "'M'"));
+  /* N x 3 floats: the bytes overflow int64 (the header said _BYTES -1). */
+  EXPECT(2, "compile net.onnx -o x.so --dim N=4611686018427387904");
+  assert_non_null(strstr(err_text, "byte size overflows"));
 }
 
 static void test_compile_run(void **state) {
