@@ -22,8 +22,8 @@ A case is
   fail  anything else (compile or run error, crash, timeout, mismatch).
 
 Writes OUT/results.tsv (case, status, reason) and OUT/cases/<case>/ (the
-library and outputs, kept for failing cases only), and prints a closing
-line `N passed, N failed, N skipped`.
+library, the outputs and each command's output in *.log; kept for failing
+cases only), and prints a closing line `N passed, N failed, N skipped`.
 
 With --expected FILE (the checked-in list of cases expected to pass) the
 exit status is 1 when a listed case did not pass; cases that pass but are
@@ -113,11 +113,20 @@ def compile_case(case_dir, so, consts, deadline, args):
         extra += ["--const", f"{name}={path}"]
     c = mlctest.mlc_compile(args.mlc, os.path.join(case_dir, "model.onnx"),
                             so, deadline - time.monotonic(), extra)
+    save_log(so + ".compile.log", c)
     if mlctest.is_unsupported(c):
         return "skip", mlctest.unsupported_line(c)
     if not c.ok:
         return "fail", c.why("mlc compile")
     return None
+
+
+def save_log(path, outcome):
+    """Keeps a command's output beside its files (kept for failing cases)."""
+    with open(path, "w") as f:
+        f.write(f"exit {outcome.rc}{' (timed out)' if outcome.timed_out else ''}\n")
+        f.write(outcome.stdout)
+        f.write(outcome.stderr)
 
 
 def frozen_inputs(model, args):
@@ -163,6 +172,7 @@ def run_data_set(case_dir, ds, so, out_dir, model, frozen_names, deadline,
     os.makedirs(out_dir, exist_ok=True)
     r = mlctest.mlc_run(args.mlc, so, inputs, out_dir,
                         deadline - time.monotonic())
+    save_log(os.path.join(out_dir, "run.log"), r)
     if not r.ok:
         return r.why("mlc run")
     out_names = [v.name for v in model.graph.output]
@@ -249,6 +259,8 @@ def run_all(names, args, announce):
             status, reason = run_case(os.path.join(args.suite, name), work, args)
         except Exception as e:  # noqa: BLE001 - a harness bug is a failure
             status, reason = "fail", f"harness error: {type(e).__name__}: {e}"
+        # mlc's messages name the model by its full path; the case says it.
+        reason = reason.replace(os.path.join(args.suite, name) + os.sep, "")
         if status != "fail" and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         return name, status, reason.replace("\t", " ").replace("\n", " ")
