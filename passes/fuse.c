@@ -1,0 +1,119 @@
+/* The fuse pass: forms fusion groups that mlc_lower_program turns into one
+ * kernel each, the intermediate results living in registers.
+ *
+ * A group is a chain: it starts at an anchor (MatMul, Gemm or Conv) or at
+ * a fusible elementwise op (MLC_OPF_ELEM | MLC_OPF_FUSE), and grows while
+ * the last member's output has exactly one use, is not a graph output,
+ * and its consumer is a fusible elementwise op whose output has the same
+ * static shape as the chain's first output (so the epilogue runs at the
+ * anchor's output index).  Every member must be lowerable.  Values inside
+ * a group (all member outputs but the last) get MLC_VALUE_FUSED.
+ *
+ * Members are made contiguous by moving each group to the position of its
+ * last member: nothing outside the group uses an internal value, and
+ * moving a node later keeps its inputs defined, so the order stays
+ * topological.  Groups of one node are left ungrouped (group -1).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes/lower.h"
+#include "passes/pass.h"
+
+static bool is_anchor(const mlc_node_t *n) {
+  return n->op == MLC_OP_MatMul || n->op == MLC_OP_Gemm || n->op == MLC_OP_Conv;
+}
+
+static bool is_fusible_elem(const mlc_node_t *n) {
+  unsigned f = mlc_op_info(n->op)->flags;
+  return (f & MLC_OPF_ELEM) && (f & MLC_OPF_FUSE) && n->noutputs == 1;
+}
+
+static bool same_shape(const mlc_value_t *a, const mlc_value_t *b) {
+  if (a->rank != b->rank || !mlc_value_is_static(a) || !mlc_value_is_static(b))
+    return false;
+  for (int i = 0; i < a->rank; i++)
+    if (a->dims[i].value != b->dims[i].value) return false;
+  return true;
+}
+
+/* The single node using v, or NULL. */
+static mlc_node_t *sole_consumer(mlc_graph_t *g, const mlc_value_t *v,
+                                 size_t from) {
+  if (v->nuses != 1 || (v->flags & MLC_VALUE_OUTPUT)) return NULL;
+  for (size_t i = from; i < g->nodes.len; i++) {
+    mlc_node_t *n = g->nodes.data[i];
+    if (n->dead) continue;
+    for (int j = 0; j < n->ninputs; j++)
+      if (n->inputs[j] == v) return n;
+  }
+  return NULL;
+}
+
+/* Grows a chain from nodes[start]; returns its length (>= 1). */
+static int grow_chain(mlc_graph_t *g, size_t start, int gid) {
+  mlc_node_t *first = g->nodes.data[start], *cur = first;
+  const mlc_value_t *shape = first->outputs[0];
+  int len = 1;
+  for (;;) {
+    if (cur->noutputs != 1) break;
+    mlc_node_t *c = sole_consumer(g, cur->outputs[0], start + 1);
+    if (!c || c->group >= 0 || !is_fusible_elem(c) ||
+        !mlc_lower_supports(g, c) || !same_shape(c->outputs[0], shape))
+      break;
+    if (len == 1) first->group = gid;
+    c->group = gid;
+    cur->outputs[0]->flags |= MLC_VALUE_FUSED;
+    cur = c;
+    len++;
+  }
+  return len;
+}
+
+/* Moves each group's members to the position of its last member. */
+static mlc_status_t *make_contiguous(mlc_graph_t *g, int ngroups) {
+  size_t n = g->nodes.len;
+  mlc_node_t **order = malloc((n + 1) * sizeof *order);
+  int *last = malloc(((size_t)ngroups + 1) * sizeof *last);
+  if (!order || !last) {
+    free(order);
+    free(last);
+    return MLC_ERR(OUT_OF_MEMORY, "fuse: reordering nodes");
+  }
+  for (size_t i = 0; i < n; i++)
+    if (g->nodes.data[i]->group >= 0) last[g->nodes.data[i]->group] = (int)i;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    mlc_node_t *nd = g->nodes.data[i];
+    if (nd->group < 0) {
+      order[k++] = nd;
+    } else if (last[nd->group] == (int)i) {
+      for (size_t j = 0; j <= i; j++)
+        if (g->nodes.data[j]->group == nd->group) order[k++] = g->nodes.data[j];
+    }
+  }
+  memcpy(g->nodes.data, order, n * sizeof *order);
+  free(order);
+  free(last);
+  return NULL;
+}
+
+static mlc_status_t *fuse_run(mlc_pass_ctx_t *ctx, mlc_graph_t *g) {
+  (void)ctx;
+  mlc_graph_count_uses(g);
+  for (size_t i = 0; i < g->nodes.len; i++) g->nodes.data[i]->group = -1;
+  int gid = 0;
+  for (size_t i = 0; i < g->nodes.len; i++) {
+    mlc_node_t *n = g->nodes.data[i];
+    if (n->dead || n->group >= 0) continue;
+    if (!(is_anchor(n) || is_fusible_elem(n)) || !mlc_lower_supports(g, n))
+      continue;
+    if (grow_chain(g, i, gid) > 1) gid++;
+  }
+  if (gid == 0) return NULL;
+  return make_contiguous(g, gid);
+}
+
+const mlc_pass_t mlc_pass_fuse = {
+    "fuse", "group elementwise chains and epilogues into one kernel",
+    fuse_run};

@@ -1,0 +1,152 @@
+/* Private interface shared by the lowering files (lower*.c).
+ *
+ * A lowering context (lw_ctx_t) holds the kernel being built, the graph
+ * value of each kernel buffer, and optionally the fusion group whose
+ * elementwise epilogue the kernel's final stores must apply.  Op builders
+ * (one per op family, in lower_elem.c, lower_linalg.c, lower_nn.c,
+ * lower_data.c) append statements to ctx->body and find buffers with
+ * lw_buf(), so the same builder serves mlc_lower_node (buffers added up
+ * front in node order) and mlc_lower_program (buffers added on demand).
+ *
+ * Loop nests: lw_nest_make() turns a static shape into grid dimensions
+ * (outer dims, possibly the last grid dim split into blocks) and loops;
+ * lw_nest_wrap() wraps a body into those loops, the innermost vectorized
+ * when asked.
+ */
+#ifndef MLC_PASSES_LOWER_INTERNAL_H
+#define MLC_PASSES_LOWER_INTERNAL_H
+
+#include "base/vec.h"
+#include "passes/lower.h"
+
+#define LW_MAXR 12
+
+/* A fusion group as the lowering sees it: nodes in order; `anchor` (the
+ * first node, or NULL) is a MatMul/Gemm/Conv whose output the elementwise
+ * rest consumes; `out` is the value the kernel stores. */
+typedef struct lw_group {
+  mlc_node_t **nodes;
+  int nnodes;
+  mlc_node_t *anchor;
+  mlc_value_t *out;
+  mlc_texpr_t **memo; /* per node: expression built in the current store */
+} lw_group_t;
+
+typedef struct lw_ctx {
+  mlc_graph_t *g;
+  mlc_tkernel_t *k;
+  const mlc_node_t *n; /* node being lowered, for messages */
+  MLC_VEC(mlc_value_t *) bufvals;
+  mlc_tstmt_t *body;
+  lw_group_t *group; /* NULL unless lowering a fused group */
+} lw_ctx_t;
+
+typedef struct lw_nest {
+  int rank;
+  int64_t dims[LW_MAXR];
+  mlc_texpr_t *idx[LW_MAXR];
+  mlc_tvar_t *var[LW_MAXR]; /* loop var, NULL for pure grid dims */
+  mlc_texpr_t *begin[LW_MAXR], *end[LW_MAXR];
+  int npure; /* leading dims that are pure grid dims */
+} lw_nest_t;
+
+typedef mlc_status_t *(*lw_build_fn)(lw_ctx_t *c, const mlc_node_t *n);
+
+/* lower.c */
+int lw_buf(lw_ctx_t *c, mlc_value_t *v, bool written);
+mlc_status_t *lw_err(lw_ctx_t *c, mlc_status_code_t code, const char *fmt,
+                     ...) MLC_PRINTF(3, 4);
+mlc_status_t *lw_oom(lw_ctx_t *c);
+bool lw_append(lw_ctx_t *c, mlc_tstmt_t *s);
+/* Builds a nest over `dims`; at most `max_grid` leading dims go into the
+ * grid; `allow_block` lets the last grid dim be split into blocks. */
+bool lw_nest_make(lw_ctx_t *c, lw_nest_t *nest, int rank, const int64_t *dims,
+                  int max_grid, bool allow_block);
+/* Nest sharing the pure grid dims of `proto` (the first proto->npure). */
+bool lw_nest_share(lw_ctx_t *c, lw_nest_t *nest, int rank, const int64_t *dims,
+                   const lw_nest_t *proto);
+mlc_tstmt_t *lw_nest_wrap(lw_ctx_t *c, const lw_nest_t *nest, int from,
+                          mlc_tstmt_t *body, bool vec_inner);
+/* Serial loop var in [0, n) around body. */
+mlc_tstmt_t *lw_for(lw_ctx_t *c, mlc_tvar_t *v, int64_t n, mlc_tstmt_t *body,
+                    mlc_loop_kind_t kind);
+mlc_tvar_t *lw_loopvar(lw_ctx_t *c);
+mlc_texpr_t *lw_flat(lw_ctx_t *c, mlc_texpr_t *const *idx, const int64_t *dims,
+                     int rank);
+/* Index into `v` (rank <= rank) broadcast against idx (right-aligned). */
+mlc_texpr_t *lw_bcast_index(lw_ctx_t *c, mlc_texpr_t *const *idx, int rank,
+                            const mlc_value_t *v);
+mlc_texpr_t *lw_load_bcast(lw_ctx_t *c, mlc_value_t *v,
+                           mlc_texpr_t *const *idx, int rank);
+void lw_value_dims(const mlc_value_t *v, int64_t *dims);
+mlc_texpr_t *lw_add(lw_ctx_t *c, mlc_texpr_t *a, mlc_texpr_t *b);
+mlc_texpr_t *lw_mul(lw_ctx_t *c, mlc_texpr_t *a, mlc_texpr_t *b);
+mlc_texpr_t *lw_mul_i(lw_ctx_t *c, mlc_texpr_t *a, int64_t b);
+mlc_texpr_t *lw_add_i(lw_ctx_t *c, mlc_texpr_t *a, int64_t b);
+/* Stores `value` (dtype of n's output 0) at output index idx, applying
+ * the fused epilogue when n is the group's anchor. */
+mlc_tstmt_t *lw_store_out(lw_ctx_t *c, const mlc_node_t *n,
+                          mlc_texpr_t *const *idx, int rank,
+                          mlc_texpr_t *value);
+/* Reads constant input `i` of n as int64s (up to max); -1 + error if it is
+ * not a constant. *out_n gets the count (0 if the input is absent). */
+mlc_status_t *lw_const_ints(lw_ctx_t *c, const mlc_node_t *n, int i,
+                            int64_t *out, int max, int *out_n);
+int64_t lw_norm_axis(int64_t axis, int rank);
+/* Compute dtype for a value dtype: f32 for f16/bf16. */
+mlc_dtype_t lw_compute_dt(mlc_dtype_t dt);
+
+/* lower_elem.c */
+/* The elementwise formula of n applied to operand expressions a[i] (in
+ * the dtypes of n's inputs; absent optional inputs NULL); gives an
+ * expression of n's output dtype. */
+mlc_texpr_t *lw_elem_expr(lw_ctx_t *c, const mlc_node_t *n,
+                          mlc_texpr_t *const *a, int na);
+mlc_status_t *lw_build_elem(lw_ctx_t *c, const mlc_node_t *n);
+/* Expression for value v inside the current group at output index idx. */
+mlc_texpr_t *lw_group_expr(lw_ctx_t *c, mlc_value_t *v,
+                           mlc_texpr_t *const *idx, int rank,
+                           mlc_texpr_t *anchor_value);
+mlc_status_t *lw_build_group_elem(lw_ctx_t *c);
+
+/* Window geometry of Conv and pools over `ns` spatial dims. */
+typedef struct lw_win {
+  int ns;
+  int64_t in[LW_MAXR], out[LW_MAXR], kern[LW_MAXR], stride[LW_MAXR],
+      dil[LW_MAXR], pb[LW_MAXR], pe[LW_MAXR];
+} lw_win_t;
+
+/* lower_linalg.c */
+/* Fills strides, dilations and pads (auto_pad resolved) of w; in, out and
+ * kern must be set. */
+mlc_status_t *lw_window(lw_ctx_t *c, const mlc_node_t *n, lw_win_t *w);
+/* Input coordinate o*stride - pb + kpos*dil of spatial dim d; ANDs its
+ * bounds check into *ok (NULL at first). */
+mlc_texpr_t *lw_win_coord(lw_ctx_t *c, const lw_win_t *w, int d,
+                          mlc_texpr_t *o, mlc_texpr_t *kpos, mlc_texpr_t **ok);
+mlc_status_t *lw_build_matmul(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_gemm(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_conv(lw_ctx_t *c, const mlc_node_t *n);
+
+/* lower_nn.c */
+mlc_status_t *lw_build_pool(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_batchnorm(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_softmax(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_layernorm(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_reduce(lw_ctx_t *c, const mlc_node_t *n);
+
+/* lower_data.c */
+mlc_status_t *lw_build_copy(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_transpose(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_concat(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_split(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_slice(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_gather(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_expand(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_tile(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_pad(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_shape(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_cofs(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_range(lw_ctx_t *c, const mlc_node_t *n);
+
+#endif

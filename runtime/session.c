@@ -1,0 +1,276 @@
+/* Sessions: a model, its scratch arena, a thread pool and the caller's
+ * bound buffers.
+ *
+ * A session holds a reference on its model, so releasing the model first is
+ * safe.  The arena is allocated once (aligned to max(64, arena_align)) and
+ * zeroed, which also faults its pages in before the first run.  Binding
+ * checks the byte size (and, in the checked forms, dtype, rank and each
+ * dim) against the descriptor; run refuses to start until every input and
+ * output is bound and names the ones that are not.  A session is used by one
+ * thread at a time; many sessions may run the same model at once.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "pool.h"
+
+#define MLCRT_MAX_THREADS 1024
+
+struct mlcrt_session {
+  const mlcrt_model_t *model;
+  void *arena;
+  mlcrt_pool_t *pool;
+  mlc_abi_exec_t exec;
+  void **inputs;  /* num_inputs, then num_outputs entries */
+  void **outputs;
+  bool *bound;    /* num_inputs + num_outputs flags */
+};
+
+static int32_t default_threads(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  if (n < 1) return 1;
+  return n > MLCRT_MAX_THREADS ? MLCRT_MAX_THREADS : (int32_t)n;
+}
+
+static mlcrt_status_t *alloc_arena(mlcrt_session_t *s) {
+  const mlc_abi_model_t *d = s->model->desc;
+  size_t align = d->arena_align > 64 ? (size_t)d->arena_align : 64;
+  uint64_t bytes = d->arena_bytes ? d->arena_bytes : 1;
+  uint64_t rounded = (bytes + align - 1) & ~((uint64_t)align - 1);
+  if (rounded < bytes || rounded > SIZE_MAX ||
+      posix_memalign(&s->arena, align, (size_t)rounded) != 0) {
+    s->arena = NULL;
+    return mlcrt_status_make(MLCRT_OUT_OF_MEMORY,
+                             "allocating an arena of %llu bytes",
+                             (unsigned long long)d->arena_bytes);
+  }
+  memset(s->arena, 0, (size_t)rounded);
+  return NULL;
+}
+
+static mlcrt_status_t *alloc_bindings(mlcrt_session_t *s) {
+  const mlc_abi_model_t *d = s->model->desc;
+  size_t n = (size_t)d->num_inputs + (size_t)d->num_outputs;
+  s->inputs = calloc(n ? n : 1, sizeof *s->inputs);
+  s->bound = calloc(n ? n : 1, sizeof *s->bound);
+  if (!s->inputs || !s->bound) return mlcrt_status_oom();
+  s->outputs = s->inputs + d->num_inputs;
+  return NULL;
+}
+
+static mlcrt_status_t *session_init(mlcrt_session_t *s, int32_t threads) {
+  mlcrt_status_t *st = alloc_arena(s);
+  if (!st) st = alloc_bindings(s);
+  if (!st) st = mlcrt_pool_create(threads, &s->pool);
+  if (st) return st;
+  s->exec.pool = s->pool;
+  /* Always a real hook: with one thread it runs the range inline. */
+  s->exec.parallel_for = mlcrt_pool_parallel_for;
+  return NULL;
+}
+
+mlcrt_status_t *mlcrt_session_create(const mlcrt_model_t *model,
+                                     const mlcrt_session_options_t *options,
+                                     mlcrt_session_t **out_session) {
+  if (!out_session)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "mlcrt_session_create: out_session is NULL");
+  *out_session = NULL;
+  if (!model)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "mlcrt_session_create: model is NULL");
+  int32_t threads = options ? options->num_threads : 0;
+  if (threads < 0 || threads > MLCRT_MAX_THREADS)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "mlcrt_session_create: num_threads %d is not in "
+                             "[0, %d]",
+                             threads, MLCRT_MAX_THREADS);
+  if (threads == 0) threads = default_threads();
+  mlcrt_session_t *s = calloc(1, sizeof *s);
+  if (!s) return mlcrt_status_oom();
+  mlcrt_model_retain(model);
+  s->model = model;
+  mlcrt_status_t *st = session_init(s, threads);
+  if (st) {
+    mlcrt_session_release(s);
+    return mlcrt_status_annotate(st, "creating a session for model '%s'",
+                                 mlcrt_model_name(model));
+  }
+  *out_session = s;
+  return NULL;
+}
+
+void mlcrt_session_release(mlcrt_session_t *session) {
+  if (!session) return;
+  mlcrt_pool_release(session->pool);
+  free(session->arena);
+  free(session->inputs);
+  free(session->bound);
+  mlcrt_model_release((mlcrt_model_t *)session->model);
+  free(session);
+}
+
+/* ---- binding ------------------------------------------------------------ */
+
+typedef struct bind_req {
+  mlcrt_session_t *session;
+  int32_t index;
+  void *data;
+  size_t nbytes;
+  bool output;
+  bool checked;
+  int32_t dtype;
+  int32_t rank;
+  const int64_t *dims;
+} bind_req_t;
+
+static const char *kind(const bind_req_t *r) {
+  return r->output ? "output" : "input";
+}
+
+/* The tensor a request names, or a status saying why there is none. */
+static mlcrt_status_t *bind_target(const bind_req_t *r,
+                                   const mlc_abi_tensor_t **out) {
+  const char *fn = r->output ? "mlcrt_session_bind_output"
+                             : "mlcrt_session_bind_input";
+  if (!r->session)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT, "%s: session is NULL",
+                             fn);
+  const mlc_abi_model_t *d = r->session->model->desc;
+  int32_t n = r->output ? d->num_outputs : d->num_inputs;
+  if (r->index < 0 || r->index >= n)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "%s: %s index %d out of range (model '%s' has %d)",
+                             fn, kind(r), r->index,
+                             mlcrt_model_name(r->session->model), n);
+  *out = r->output ? &d->outputs[r->index] : &d->inputs[r->index];
+  return NULL;
+}
+
+static mlcrt_status_t *check_shape(const bind_req_t *r,
+                                   const mlc_abi_tensor_t *t,
+                                   const char *shape) {
+  if (r->dtype != t->dtype)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "%s %d '%s': dtype %s (%d) bound, expected %s",
+                             kind(r), r->index, t->name,
+                             mlcrt_dtype_name(r->dtype), r->dtype, shape);
+  if (r->rank != t->rank)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "%s %d '%s': rank %d bound, expected %d (%s)",
+                             kind(r), r->index, t->name, r->rank, t->rank,
+                             shape);
+  if (r->rank > 0 && !r->dims)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "%s %d '%s': dims is NULL for rank %d", kind(r),
+                             r->index, t->name, r->rank);
+  for (int32_t i = 0; i < r->rank; i++) {
+    if (r->dims[i] == t->dims[i]) continue;
+    const char *sym = t->dim_names ? t->dim_names[i] : NULL;
+    return mlcrt_status_make(
+        MLCRT_INVALID_ARGUMENT, "%s %d '%s': dim %d%s%s%s is %lld, expected %lld (%s)",
+        kind(r), r->index, t->name, i, sym ? " ('" : "", sym ? sym : "",
+        sym ? "')" : "", (long long)r->dims[i], (long long)t->dims[i], shape);
+  }
+  return NULL;
+}
+
+static mlcrt_status_t *bind(const bind_req_t *r) {
+  const mlc_abi_tensor_t *t = NULL;
+  mlcrt_status_t *st = bind_target(r, &t);
+  if (st) return st;
+  char shape[256];
+  mlcrt_tensor_describe(t, shape, sizeof shape);
+  if (!r->data && r->nbytes > 0)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "%s %d '%s': data is NULL", kind(r), r->index,
+                             t->name);
+  if (r->checked && (st = check_shape(r, t, shape))) return st;
+  if (r->nbytes != t->nbytes)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "%s %d '%s': %zu bytes bound, expected %llu (%s)",
+                             kind(r), r->index, t->name, r->nbytes,
+                             (unsigned long long)t->nbytes, shape);
+  mlcrt_session_t *s = r->session;
+  void **slots = r->output ? s->outputs : s->inputs;
+  slots[r->index] = r->data;
+  s->bound[(r->output ? s->model->desc->num_inputs : 0) + r->index] = true;
+  return NULL;
+}
+
+mlcrt_status_t *mlcrt_session_bind_input(mlcrt_session_t *session,
+                                         int32_t index, const void *data,
+                                         size_t nbytes) {
+  bind_req_t r = {session, index, (void *)data, nbytes, false, false, 0, 0,
+                  NULL};
+  return bind(&r);
+}
+
+mlcrt_status_t *mlcrt_session_bind_output(mlcrt_session_t *session,
+                                          int32_t index, void *data,
+                                          size_t nbytes) {
+  bind_req_t r = {session, index, data, nbytes, true, false, 0, 0, NULL};
+  return bind(&r);
+}
+
+mlcrt_status_t *mlcrt_session_bind_input_checked(
+    mlcrt_session_t *session, int32_t index, const void *data, size_t nbytes,
+    int32_t dtype, int32_t rank, const int64_t *dims) {
+  bind_req_t r = {session, index, (void *)data, nbytes, false, true,
+                  dtype,   rank,  dims};
+  return bind(&r);
+}
+
+mlcrt_status_t *mlcrt_session_bind_output_checked(
+    mlcrt_session_t *session, int32_t index, void *data, size_t nbytes,
+    int32_t dtype, int32_t rank, const int64_t *dims) {
+  bind_req_t r = {session, index, data, nbytes, true, true, dtype, rank, dims};
+  return bind(&r);
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+/* Lists every unbound tensor: "input 1 'b', output 0 'sum'". */
+static mlcrt_status_t *check_bound(const mlcrt_session_t *s) {
+  const mlc_abi_model_t *d = s->model->desc;
+  int32_t n = d->num_inputs + d->num_outputs;
+  char list[512] = "";
+  size_t used = 0;
+  int32_t missing = 0;
+  for (int32_t i = 0; i < n; i++) {
+    if (s->bound[i]) continue;
+    bool out = i >= d->num_inputs;
+    int32_t idx = out ? i - d->num_inputs : i;
+    const char *name = out ? d->outputs[idx].name : d->inputs[idx].name;
+    if (used < sizeof list)
+      used += (size_t)snprintf(list + used, sizeof list - used, "%s%s %d '%s'",
+                               missing ? ", " : "", out ? "output" : "input",
+                               idx, name);
+    missing++;
+  }
+  if (!missing) return NULL;
+  return mlcrt_status_make(MLCRT_FAILED_PRECONDITION,
+                           "%d tensor%s not bound: %s", missing,
+                           missing == 1 ? "" : "s", list);
+}
+
+mlcrt_status_t *mlcrt_session_run(mlcrt_session_t *session) {
+  if (!session)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "mlcrt_session_run: session is NULL");
+  const mlcrt_model_t *m = session->model;
+  mlcrt_status_t *st = check_bound(session);
+  if (st) return mlcrt_status_annotate(st, "running model '%s'",
+                                       mlcrt_model_name(m));
+  int32_t rc = m->desc->run(&session->exec, m->weights, session->arena,
+                            session->inputs, session->outputs);
+  if (rc != 0)
+    return mlcrt_status_make(MLCRT_INTERNAL,
+                             "running model '%s': its run function returned %d",
+                             mlcrt_model_name(m), rc);
+  return NULL;
+}

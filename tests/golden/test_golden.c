@@ -1,0 +1,211 @@
+/* The golden IR test runner.  Each golden file (tests/golden, ending .mlg) is
+ *
+ *   // RUN: pass1,pass2
+ *   <input graph text>
+ *   // EXPECT:
+ *   <the graph as printed after running the passes in order>
+ *
+ * Passes are named by their .name and looked up in `k_passes` below.  The
+ * graph is verified after parsing (unless the first pass is infer-shapes:
+ * before it, values may have no dtype) and after each pass; the printed result
+ * must equal the expected text (trailing blank lines ignored) and must
+ * itself parse and print back unchanged.  Setting
+ * MLC_GOLDEN_UPDATE=1 rewrites the expected part of every file with the
+ * actual output (review the diff before committing).  An optional argument
+ * runs only the files whose name contains it. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ir/graph.h"
+#include "passes/pass.h"
+
+/* The passes golden files may name.  Passes of other components are in the
+ * table when their source file exists (tests/golden/CMakeLists.txt defines
+ * MLC_GOLDEN_HAVE_*); a golden file naming a pass that is not built is
+ * skipped.  Passes are listed by hand rather than through mlc_pass_find()
+ * so that this program links before every pass of pipeline.c exists. */
+static const mlc_pass_t *const k_passes[] = {
+#ifdef MLC_GOLDEN_HAVE_INFER
+    &mlc_pass_infer_shapes,
+#endif
+#ifdef MLC_GOLDEN_HAVE_FOLD
+    &mlc_pass_fold_constants,
+#endif
+#ifdef MLC_GOLDEN_HAVE_FUSE
+    &mlc_pass_fuse,
+#endif
+    &mlc_pass_dce,
+    &mlc_pass_materialize_outputs,
+    &mlc_pass_plan_memory,
+};
+
+/* Passes that exist in the project but may not be built yet. */
+static const char *const k_pending[] = {"infer-shapes", "fold-constants", "fuse"};
+
+static const mlc_pass_t *find_pass(const char *name, size_t len) {
+  for (size_t i = 0; i < sizeof k_passes / sizeof *k_passes; i++)
+    if (strlen(k_passes[i]->name) == len && memcmp(k_passes[i]->name, name, len) == 0)
+      return k_passes[i];
+  return NULL;
+}
+
+static char *read_file(const char *path, size_t *out_len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    free(buf);
+    buf = NULL;
+  }
+  fclose(f);
+  if (buf) buf[n] = 0;
+  *out_len = (size_t)n;
+  return buf;
+}
+
+static size_t trimmed_len(const char *s, size_t n) {
+  while (n && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\r')) n--;
+  return n;
+}
+
+/* Runs the comma-separated passes in `list` (up to end of line); false
+ * when a pass is not built (the file is skipped). */
+static bool run_passes(const char *path, const char *list, mlc_graph_t *g) {
+  mlc_pass_ctx_t ctx = {.opt_level = 2};
+  const char *p = list;
+  while (*p && *p != '\n') {
+    while (*p == ' ' || *p == ',') p++;
+    const char *b = p;
+    while (*p && *p != ',' && *p != '\n' && *p != ' ' && *p != '\r') p++;
+    if (p == b) continue;
+    const mlc_pass_t *pass = find_pass(b, (size_t)(p - b));
+    for (size_t i = 0; !pass && i < sizeof k_pending / sizeof *k_pending; i++) {
+      if (strlen(k_pending[i]) == (size_t)(p - b) && memcmp(k_pending[i], b, (size_t)(p - b)) == 0) {
+        fprintf(stderr, "%s: pass %s is not built yet; skipped\n", path, k_pending[i]);
+        return false;
+      }
+    }
+    if (!pass) fail_msg("%s: unknown pass '%.*s'", path, (int)(p - b), b);
+    mlc_status_t *st = pass->run(&ctx, g);
+    if (!st) st = mlc_graph_verify(g);
+    if (st) fail_msg("%s: pass %s: %s", path, pass->name, mlc_status_message(st));
+  }
+  return true;
+}
+
+static void update_file(const char *path, const char *text, size_t head_len,
+                        const char *actual, size_t actual_len) {
+  FILE *f = fopen(path, "wb");
+  if (!f) fail_msg("%s: cannot rewrite", path);
+  fwrite(text, 1, head_len, f);
+  fwrite(actual, 1, actual_len, f);
+  fclose(f);
+}
+
+static void test_one_file(void **state) {
+  const char *path = *state;
+  size_t len = 0;
+  char *text = read_file(path, &len);
+  if (!text) fail_msg("%s: cannot read", path);
+  const char *run = strstr(text, "// RUN:");
+  const char *exp = strstr(text, "// EXPECT:");
+  if (!run || !exp || exp < run) fail_msg("%s: needs '// RUN:' and '// EXPECT:'", path);
+  const char *in_begin = strchr(run, '\n');
+  const char *exp_body = strchr(exp, '\n');
+  exp_body = exp_body ? exp_body + 1 : text + len;
+  mlc_graph_t *g = NULL;
+  mlc_status_t *st = mlc_graph_parse(in_begin, (size_t)(exp - in_begin), &g);
+  if (st) fail_msg("%s: input: %s", path, mlc_status_message(st));
+  /* Before shape inference, node outputs may be `undef[*]`. */
+  const char *first = run + strlen("// RUN:");
+  while (*first == ' ') first++;
+  if (strncmp(first, "infer-shapes", 12) != 0) st = mlc_graph_verify(g);
+  if (st) fail_msg("%s: input does not verify: %s", path, mlc_status_message(st));
+  if (!run_passes(path, run + strlen("// RUN:"), g)) {
+    mlc_graph_destroy(g);
+    free(text);
+    skip();
+  }
+  char *actual = NULL;
+  size_t alen = 0;
+  FILE *f = open_memstream(&actual, &alen);
+  mlc_graph_print(g, f);
+  fclose(f);
+  mlc_graph_destroy(g);
+  size_t want_len = trimmed_len(exp_body, (size_t)(text + len - exp_body));
+  size_t got_len = trimmed_len(actual, alen);
+  bool same = want_len == got_len && memcmp(exp_body, actual, got_len) == 0;
+  const char *upd = getenv("MLC_GOLDEN_UPDATE");
+  if (!same && upd && strcmp(upd, "1") == 0) {
+    update_file(path, text, (size_t)(exp_body - text), actual, alen);
+    same = true;
+  }
+  if (same) { /* the expected text itself must round-trip */
+    mlc_graph_t *g2 = NULL;
+    st = mlc_graph_parse(actual, alen, &g2);
+    if (st) fail_msg("%s: output does not parse: %s", path, mlc_status_message(st));
+    char *again = NULL;
+    size_t again_len = 0;
+    FILE *f2 = open_memstream(&again, &again_len);
+    mlc_graph_print(g2, f2);
+    fclose(f2);
+    mlc_graph_destroy(g2);
+    same = again_len == alen && memcmp(again, actual, alen) == 0;
+    if (!same) fprintf(stderr, "%s: output does not round-trip:\n%s", path, again);
+    free(again);
+  } else {
+    fprintf(stderr, "%s: mismatch\n--- expected\n%.*s\n--- actual\n%.*s\n", path,
+            (int)want_len, exp_body, (int)got_len, actual);
+  }
+  free(actual);
+  free(text);
+  assert_true(same);
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int main(int argc, char **argv) {
+  DIR *d = opendir(MLC_GOLDEN_DIR);
+  if (!d) {
+    fprintf(stderr, "cannot open %s\n", MLC_GOLDEN_DIR);
+    return 1;
+  }
+  MLC_VEC(char *) files = {0};
+  for (struct dirent *e; (e = readdir(d));) {
+    size_t n = strlen(e->d_name);
+    if (n < 5 || strcmp(e->d_name + n - 4, ".mlg") != 0) continue;
+    if (argc > 1 && !strstr(e->d_name, argv[1])) continue;
+    char *path = malloc(strlen(MLC_GOLDEN_DIR) + n + 2);
+    if (!path) return 1;
+    sprintf(path, "%s/%s", MLC_GOLDEN_DIR, e->d_name);
+    if (!MLC_VEC_PUSH(&files, path)) return 1;
+  }
+  closedir(d);
+  qsort(files.data, files.len, sizeof *files.data, cmp_str);
+  struct CMUnitTest *tests = calloc(files.len + 1, sizeof *tests);
+  if (!tests) return 1;
+  for (size_t i = 0; i < files.len; i++) {
+    tests[i].name = strrchr(files.data[i], '/') + 1;
+    tests[i].test_func = test_one_file;
+    tests[i].initial_state = files.data[i];
+  }
+  int rc = files.len ? _cmocka_run_group_tests("golden", tests, files.len, NULL, NULL)
+                     : (fprintf(stderr, "no golden files\n"), 1);
+  for (size_t i = 0; i < files.len; i++) free(files.data[i]);
+  MLC_VEC_FREE(&files);
+  free(tests);
+  return rc;
+}

@@ -1,0 +1,125 @@
+/* A fake compiled model for the runtime tests, built at test time with
+ * `cc -shared -fPIC` (no compiler of ours involved).
+ *
+ * It computes sum = a + b (+ w when it has weights) over float32[4,256],
+ * 64 tiles of 16 elements through exec->parallel_for.  The output is zeroed
+ * first and each tile adds into it, so a tile run twice or never shows in
+ * the result.  Each tile stages a through the arena, and run returns 2 when
+ * the arena is not aligned as the descriptor asks.
+ *
+ * Variants (-D):  FIX_ABI_VERSION=n  FIX_STRUCT_SIZE=n  FIX_NO_SYMBOL
+ *   FIX_SIDE_WEIGHTS (file "fixture.weights", hash FIX_WEIGHTS_HASH)
+ *   FIX_EMBED_WEIGHTS  FIX_RUN_FAILS  FIX_ARENA_ALIGN=n  FIX_BAD_NBYTES
+ *   FIX_ARENA_BYTES=n
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "mlc/model_abi.h"
+
+#define N 1024
+#define TILE 16
+
+#ifndef FIX_ABI_VERSION
+#define FIX_ABI_VERSION MLC_ABI_VERSION
+#endif
+#ifndef FIX_STRUCT_SIZE
+#define FIX_STRUCT_SIZE sizeof(mlc_abi_model_t)
+#endif
+#ifndef FIX_ARENA_ALIGN
+#define FIX_ARENA_ALIGN 128
+#endif
+#ifndef FIX_ARENA_BYTES
+#define FIX_ARENA_BYTES (N * 4)
+#endif
+#ifndef FIX_WEIGHTS_HASH
+#define FIX_WEIGHTS_HASH 0
+#endif
+
+static const int64_t dims[2] = {4, 256};
+static const char *const dim_names[2] = {"batch", 0};
+#ifdef FIX_BAD_NBYTES
+#define NBYTES 100
+#else
+#define NBYTES (N * 4)
+#endif
+static const mlc_abi_tensor_t inputs[2] = {
+    {"a", 1, 2, dims, dim_names, NBYTES},
+    {"b", 1, 2, dims, 0, N * 4},
+};
+static const mlc_abi_tensor_t outputs[1] = {{"sum", 1, 2, dims, 0, N * 4}};
+
+#ifdef FIX_EMBED_WEIGHTS
+static float embedded[N];
+__attribute__((constructor)) static void fill(void) {
+  for (int i = 0; i < N; i++) embedded[i] = (float)i * 0.5f;
+}
+#define WEIGHTS embedded
+#define WEIGHTS_BYTES (N * 4)
+#elif defined(FIX_SIDE_WEIGHTS)
+#define WEIGHTS 0
+#define WEIGHTS_BYTES (N * 4)
+#else
+#define WEIGHTS 0
+#define WEIGHTS_BYTES 0
+#endif
+
+typedef struct ctx {
+  const float *a, *b, *w;
+  float *sum;
+  float *arena;
+} ctx_t;
+
+static void tile(void *p, int64_t begin, int64_t end) {
+  ctx_t *c = p;
+  for (int64_t t = begin; t < end; t++) {
+    for (int64_t i = t * TILE; i < (t + 1) * TILE; i++) {
+      c->arena[i] = c->a[i];
+      c->sum[i] += c->arena[i] + c->b[i] + (c->w ? c->w[i] : 0.0f);
+    }
+  }
+}
+
+static int32_t run(const mlc_abi_exec_t *exec, const void *weights,
+                   void *arena, void *const *in, void *const *out) {
+#ifdef FIX_RUN_FAILS
+  return 3;
+#endif
+  if ((uintptr_t)arena % FIX_ARENA_ALIGN) return 2;
+  if ((WEIGHTS_BYTES != 0) != (weights != 0)) return 4;
+  ctx_t c = {in[0], in[1], weights, out[0], arena};
+  memset(c.sum, 0, N * 4);
+  if (exec && exec->parallel_for)
+    exec->parallel_for(exec->pool, N / TILE, tile, &c);
+  else
+    tile(&c, 0, N / TILE);
+  return 0;
+}
+
+static const mlc_abi_model_t model = {
+    .abi_version = FIX_ABI_VERSION,
+    .struct_size = FIX_STRUCT_SIZE,
+    .name = "addmodel",
+    .producer = "test fixture",
+    .target = "generic",
+    .num_inputs = 2,
+    .num_outputs = 1,
+    .inputs = inputs,
+    .outputs = outputs,
+    .arena_bytes = FIX_ARENA_BYTES,
+    .arena_align = FIX_ARENA_ALIGN,
+    .weights_bytes = WEIGHTS_BYTES,
+    .weights = WEIGHTS,
+#ifdef FIX_SIDE_WEIGHTS
+    .weights_file = "fixture.weights",
+#endif
+    .weights_hash = FIX_WEIGHTS_HASH,
+    .run = run,
+};
+
+#ifdef FIX_NO_SYMBOL
+const mlc_abi_model_t *not_the_model_get(void) { return &model; }
+#else
+const mlc_abi_model_t *mlc_model_get(void) { return &model; }
+const mlc_abi_model_t *addmodel_model_get(void) { return &model; }
+#endif

@@ -1,0 +1,262 @@
+/* Loading models: every way a library, its descriptor or its weights file
+ * can be wrong gives a status with the right code and a message that says
+ * what; the good fixtures load and describe their tensors.  Fixture
+ * libraries are compiled from data/fixture_model.c at setup (fixture.h).
+ */
+#include <dlfcn.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "mlc/mlcrt.h"
+#include "mlc/model_abi.h"
+#include "runtime/fixture.h"
+
+typedef struct env {
+  char *dir;
+  char plain[1024], side[1024], embed[1024], nosym[1024], abi[1024],
+      size[1024], nbytes[1024], align[1024];
+  float w[FIX_N];
+} env_t;
+
+static int setup(void **state) {
+  static env_t e;
+  e.dir = fixture_tmpdir();
+  if (!e.dir) return -1;
+  fixture_weights(e.w);
+  char defs[256];
+  snprintf(defs, sizeof defs, "-DFIX_SIDE_WEIGHTS -DFIX_WEIGHTS_HASH=%lluull",
+           (unsigned long long)fixture_fnv(e.w, sizeof e.w));
+  int rc = fixture_build(e.dir, "plain.so", "", e.plain, 1024) |
+           fixture_build(e.dir, "side.so", defs, e.side, 1024) |
+           fixture_build(e.dir, "embed.so", "-DFIX_EMBED_WEIGHTS", e.embed,
+                         1024) |
+           fixture_build(e.dir, "nosym.so", "-DFIX_NO_SYMBOL", e.nosym, 1024) |
+           fixture_build(e.dir, "abi.so", "-DFIX_ABI_VERSION=7", e.abi, 1024) |
+           fixture_build(e.dir, "size.so", "-DFIX_STRUCT_SIZE=16", e.size,
+                         1024) |
+           fixture_build(e.dir, "nbytes.so", "-DFIX_BAD_NBYTES", e.nbytes,
+                         1024) |
+           fixture_build(e.dir, "align.so", "-DFIX_ARENA_ALIGN=96", e.align,
+                         1024);
+  *state = &e;
+  return rc ? -1 : 0;
+}
+
+static int teardown(void **state) {
+  env_t *e = *state;
+  fixture_rmdir(e->dir);
+  return 0;
+}
+
+/* Asserts st has `code` and a message containing `part`, then frees it. */
+static void expect_error(mlcrt_status_t *st, mlcrt_code_t code,
+                         const char *part) {
+  assert_non_null(st);
+  if (!strstr(mlcrt_status_message(st), part))
+    fail_msg("message '%s' lacks '%s'", mlcrt_status_message(st), part);
+  assert_int_equal(mlcrt_status_code(st), code);
+  mlcrt_status_free(st);
+}
+
+static void test_null_arguments(void **state) {
+  (void)state;
+  mlcrt_model_t *m = (mlcrt_model_t *)1;
+  expect_error(mlcrt_model_load(NULL, &m), MLCRT_INVALID_ARGUMENT, "path");
+  assert_null(m);
+  expect_error(mlcrt_model_load("", &m), MLCRT_INVALID_ARGUMENT, "path");
+  expect_error(mlcrt_model_load("x.so", NULL), MLCRT_INVALID_ARGUMENT,
+               "out_model");
+  expect_error(mlcrt_model_from_descriptor(NULL, NULL, &m),
+               MLCRT_INVALID_ARGUMENT, "descriptor is NULL");
+  mlcrt_model_release(NULL);
+  assert_int_equal(mlcrt_model_num_inputs(NULL), -1);
+  assert_int_equal(mlcrt_model_num_outputs(NULL), -1);
+  assert_string_equal(mlcrt_model_name(NULL), "");
+  assert_string_equal(mlcrt_model_target(NULL), "");
+  assert_int_equal(mlcrt_model_arena_bytes(NULL), 0);
+  mlcrt_tensor_info_t info;
+  expect_error(mlcrt_model_input_info(NULL, 0, &info), MLCRT_INVALID_ARGUMENT,
+               "model is NULL");
+  int32_t idx;
+  expect_error(mlcrt_model_find_output(NULL, "sum", &idx),
+               MLCRT_INVALID_ARGUMENT, "model is NULL");
+}
+
+static void test_bad_files(void **state) {
+  env_t *e = *state;
+  mlcrt_model_t *m = NULL;
+  char path[1100];
+  snprintf(path, sizeof path, "%s/missing.so", e->dir);
+  expect_error(mlcrt_model_load(path, &m), MLCRT_NOT_FOUND, "missing.so");
+  expect_error(mlcrt_model_load("mlcrt-no-such-model.so", &m), MLCRT_NOT_FOUND,
+               "cannot open shared object file");
+  assert_int_equal(fixture_write(e->dir, "text.so", "hello", 5), 0);
+  snprintf(path, sizeof path, "%s/text.so", e->dir);
+  expect_error(mlcrt_model_load(path, &m), MLCRT_INCOMPATIBLE, "cannot load");
+  expect_error(mlcrt_model_load(e->nosym, &m), MLCRT_INCOMPATIBLE,
+               "no symbol mlc_model_get");
+  expect_error(mlcrt_model_load(e->abi, &m), MLCRT_INCOMPATIBLE,
+               "ABI version 7, this runtime reads 1");
+  expect_error(mlcrt_model_load(e->size, &m), MLCRT_INCOMPATIBLE,
+               "descriptor is 16 bytes");
+  expect_error(mlcrt_model_load(e->nbytes, &m), MLCRT_INCOMPATIBLE,
+               "input 0 'a': nbytes 100 does not match float32[4,256]");
+  expect_error(mlcrt_model_load(e->align, &m), MLCRT_INCOMPATIBLE,
+               "alignment 96 is not a power of two");
+  assert_null(m);
+}
+
+static void test_describe(void **state) {
+  env_t *e = *state;
+  mlcrt_model_t *m = NULL;
+  assert_null(mlcrt_model_load(e->plain, &m));
+  assert_string_equal(mlcrt_model_name(m), "addmodel");
+  assert_string_equal(mlcrt_model_target(m), "generic");
+  assert_int_equal(mlcrt_model_arena_bytes(m), FIX_N * 4);
+  assert_int_equal(mlcrt_model_num_inputs(m), 2);
+  assert_int_equal(mlcrt_model_num_outputs(m), 1);
+  mlcrt_tensor_info_t info;
+  assert_null(mlcrt_model_input_info(m, 0, &info));
+  assert_string_equal(info.name, "a");
+  assert_int_equal(info.dtype, MLCRT_FLOAT32);
+  assert_int_equal(info.rank, 2);
+  assert_int_equal(info.dims[1], 256);
+  assert_string_equal(info.dim_names[0], "batch");
+  assert_int_equal(info.nbytes, FIX_N * 4);
+  assert_null(mlcrt_model_output_info(m, 0, &info));
+  assert_string_equal(info.name, "sum");
+  expect_error(mlcrt_model_input_info(m, 2, &info), MLCRT_INVALID_ARGUMENT,
+               "input index 2 out of range (model 'addmodel' has 2)");
+  expect_error(mlcrt_model_output_info(m, -1, &info), MLCRT_INVALID_ARGUMENT,
+               "output index -1 out of range");
+  expect_error(mlcrt_model_output_info(m, 0, NULL), MLCRT_INVALID_ARGUMENT,
+               "out_info is NULL");
+  int32_t idx = -1;
+  assert_null(mlcrt_model_find_input(m, "b", &idx));
+  assert_int_equal(idx, 1);
+  assert_null(mlcrt_model_find_output(m, "sum", &idx));
+  assert_int_equal(idx, 0);
+  expect_error(mlcrt_model_find_input(m, "sum", &idx), MLCRT_NOT_FOUND,
+               "no input named 'sum'");
+  expect_error(mlcrt_model_find_input(m, NULL, &idx), MLCRT_INVALID_ARGUMENT,
+               "name is NULL");
+  mlcrt_model_release(m);
+}
+
+static void test_side_weights(void **state) {
+  env_t *e = *state;
+  mlcrt_model_t *m = NULL;
+  /* missing */
+  expect_error(mlcrt_model_load(e->side, &m), MLCRT_NOT_FOUND,
+               "fixture.weights");
+  /* wrong size */
+  assert_int_equal(fixture_write(e->dir, "fixture.weights", e->w, 100), 0);
+  expect_error(mlcrt_model_load(e->side, &m), MLCRT_IO_ERROR,
+               "is 100 bytes, expected 4096");
+  /* right size, wrong content */
+  float bad[FIX_N];
+  memcpy(bad, e->w, sizeof bad);
+  bad[7] = 1e6f;
+  assert_int_equal(fixture_write(e->dir, "fixture.weights", bad, sizeof bad),
+                   0);
+  expect_error(mlcrt_model_load(e->side, &m), MLCRT_IO_ERROR, "hash");
+  assert_null(m);
+  /* right */
+  assert_int_equal(
+      fixture_write(e->dir, "fixture.weights", e->w, sizeof e->w), 0);
+  assert_null(mlcrt_model_load(e->side, &m));
+  assert_non_null(m);
+  mlcrt_model_release(m);
+}
+
+/* The static path: a descriptor already in the process, weights looked up
+ * in the folder given. */
+static void test_from_descriptor(void **state) {
+  env_t *e = *state;
+  assert_int_equal(
+      fixture_write(e->dir, "fixture.weights", e->w, sizeof e->w), 0);
+  void *h = dlopen(e->side, RTLD_NOW | RTLD_LOCAL);
+  assert_non_null(h);
+  mlc_abi_model_get_fn get;
+  void *sym = dlsym(h, "addmodel_model_get");
+  assert_non_null(sym);
+  memcpy(&get, &sym, sizeof get);
+  mlcrt_model_t *m = NULL;
+  assert_null(mlcrt_model_from_descriptor(get(), e->dir, &m));
+  assert_string_equal(mlcrt_model_name(m), "addmodel");
+  mlcrt_model_release(m);
+  char empty[1100];
+  snprintf(empty, sizeof empty, "%s/nowhere", e->dir);
+  expect_error(mlcrt_model_from_descriptor(get(), empty, &m), MLCRT_NOT_FOUND,
+               "model 'addmodel': weights file");
+  dlclose(h);
+}
+
+/* Hand-made descriptors with inconsistent fields are refused by
+ * mlcrt_model_from_descriptor, each with its reason. */
+static int32_t dummy_run(const mlc_abi_exec_t *x, const void *w, void *a,
+                         void *const *in, void *const *out) {
+  return 0;
+}
+
+static void expect_bad_descriptor(const mlc_abi_model_t *d, const char *part) {
+  mlcrt_model_t *m = NULL;
+  expect_error(mlcrt_model_from_descriptor(d, NULL, &m), MLCRT_INCOMPATIBLE,
+               part);
+  assert_null(m);
+}
+
+static void test_bad_descriptors(void **state) {
+  (void)state;
+  static const int64_t dims[1] = {3};
+  static const mlc_abi_tensor_t t[1] = {{"x", 1, 1, dims, NULL, 12}};
+  static const mlc_abi_tensor_t noname[1] = {{NULL, 1, 1, dims, NULL, 12}};
+  static const mlc_abi_tensor_t nodims[1] = {{"x", 1, 2, NULL, NULL, 12}};
+  static const int64_t neg[1] = {-3};
+  static const mlc_abi_tensor_t negdim[1] = {{"x", 1, 1, neg, NULL, 12}};
+  const mlc_abi_model_t good = {MLC_ABI_VERSION, sizeof(mlc_abi_model_t),
+                                "hand", "test", "generic", 1, 1, t, t, 0, 64,
+                                16, (const void *)dims, NULL, 0, dummy_run};
+  mlcrt_model_t *m = NULL;
+  assert_null(mlcrt_model_from_descriptor(&good, NULL, &m));
+  assert_int_equal(mlcrt_model_num_inputs(m), 1);
+  mlcrt_model_release(m);
+  mlc_abi_model_t d = good;
+  d.run = NULL;
+  expect_bad_descriptor(&d, "model 'hand': model has no run function");
+  d = good;
+  d.num_inputs = -1;
+  expect_bad_descriptor(&d, "bad input table (-1 entries)");
+  d = good;
+  d.outputs = NULL;
+  expect_bad_descriptor(&d, "bad output table (1 entries)");
+  d = good;
+  d.inputs = noname;
+  expect_bad_descriptor(&d, "input 0 has no name");
+  d = good;
+  d.inputs = nodims;
+  expect_bad_descriptor(&d, "input 0 'x': bad rank 2");
+  d = good;
+  d.outputs = negdim;
+  expect_bad_descriptor(&d, "output 0 'x': dim 0 is negative (-3)");
+  d = good;
+  d.weights = NULL;
+  expect_bad_descriptor(&d, "16 bytes of weights but neither");
+  d = good;
+  d.abi_version = 0;
+  expect_bad_descriptor(&d, "model '?': model ABI version 0");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_null_arguments),
+      cmocka_unit_test(test_bad_files),
+      cmocka_unit_test(test_describe),
+      cmocka_unit_test(test_side_weights),
+      cmocka_unit_test(test_from_descriptor),
+      cmocka_unit_test(test_bad_descriptors),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,255 @@
+/* End-to-end tests of the `mlc` command, run as a subprocess (the binary
+ * built beside this test; skipped when it is not built).  The ONNX model
+ * is written here by a tiny protobuf encoder, so the test needs no
+ * Python and no data files:
+ *     y = Relu(Add(x[N, 3], b[3]))   b = [1, -2, 3]
+ * It checks exit codes (0, 1, 2), compile -> run -> outputs, the shape
+ * check of run, inspect of both file kinds, bench --json and the --dim
+ * error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tools/npy.h"
+
+#define MLC MLC_BUILD_DIR "/tools/mlc"
+
+/* ---- a minimal protobuf writer ----------------------------------------- */
+
+typedef struct pb {
+  unsigned char buf[4096];
+  size_t len;
+} pb_t;
+
+static void pb_varint(pb_t *p, uint64_t v) {
+  do {
+    unsigned char b = v & 0x7f;
+    v >>= 7;
+    p->buf[p->len++] = (unsigned char)(b | (v ? 0x80 : 0));
+  } while (v);
+}
+
+static void pb_int(pb_t *p, int field, uint64_t v) {
+  pb_varint(p, (uint64_t)field << 3);
+  pb_varint(p, v);
+}
+
+static void pb_bytes(pb_t *p, int field, const void *data, size_t n) {
+  pb_varint(p, (uint64_t)field << 3 | 2);
+  pb_varint(p, n);
+  memcpy(p->buf + p->len, data, n);
+  p->len += n;
+}
+
+static void pb_str(pb_t *p, int field, const char *s) {
+  pb_bytes(p, field, s, strlen(s));
+}
+
+static void pb_msg(pb_t *p, int field, const pb_t *m) {
+  pb_bytes(p, field, m->buf, m->len);
+}
+
+/* ValueInfoProto for a float tensor of dims given as names or numbers. */
+static void value_info(pb_t *out, int field, const char *name,
+                       const char *d0, int64_t d1) {
+  pb_t dim0 = {0}, dim1 = {0}, shape = {0}, tensor = {0}, type = {0}, vi = {0};
+  pb_str(&dim0, 2, d0);                /* dim_param */
+  pb_int(&dim1, 1, (uint64_t)d1);      /* dim_value */
+  pb_msg(&shape, 1, &dim0);
+  pb_msg(&shape, 1, &dim1);
+  pb_int(&tensor, 1, 1);               /* elem_type FLOAT */
+  pb_msg(&tensor, 2, &shape);
+  pb_msg(&type, 1, &tensor);
+  pb_str(&vi, 1, name);
+  pb_msg(&vi, 2, &type);
+  pb_msg(out, field, &vi);
+}
+
+static void write_model(const char *path) {
+  pb_t add = {0}, relu = {0}, init = {0}, graph = {0}, opset = {0}, model = {0};
+  pb_str(&add, 1, "x"); pb_str(&add, 1, "b"); pb_str(&add, 2, "s");
+  pb_str(&add, 3, "add0"); pb_str(&add, 4, "Add");
+  pb_str(&relu, 1, "s"); pb_str(&relu, 2, "y");
+  pb_str(&relu, 3, "relu0"); pb_str(&relu, 4, "Relu");
+  const float b[3] = {1, -2, 3};
+  pb_int(&init, 1, 3); pb_int(&init, 2, 1); pb_str(&init, 8, "b");
+  pb_bytes(&init, 9, b, sizeof b);
+  pb_msg(&graph, 1, &add);
+  pb_msg(&graph, 1, &relu);
+  pb_str(&graph, 2, "e2e");
+  pb_msg(&graph, 5, &init);
+  value_info(&graph, 11, "x", "N", 3);
+  value_info(&graph, 12, "y", "N", 3);
+  pb_str(&opset, 1, "");
+  pb_int(&opset, 2, 17);
+  pb_int(&model, 1, 8);                /* ir_version */
+  pb_msg(&model, 7, &graph);
+  pb_msg(&model, 8, &opset);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(model.buf, 1, model.len, f), model.len);
+  fclose(f);
+}
+
+/* ---- running the command ----------------------------------------------- */
+
+static char out_text[65536], err_text[65536];
+
+static void slurp(const char *path, char *buf, size_t cap) {
+  FILE *f = fopen(path, "rb");
+  size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+  buf[n] = '\0';
+  if (f) fclose(f);
+}
+
+/* Runs "mlc ARGS" in the current folder; returns its exit code. */
+static int mlc(const char *args) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "'%s' %s >e2e.out 2>e2e.err", MLC, args);
+  int st = system(cmd);
+  slurp("e2e.out", out_text, sizeof out_text);
+  slurp("e2e.err", err_text, sizeof err_text);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+#define EXPECT(code, args)                                                 \
+  do {                                                                     \
+    int rc_ = mlc(args);                                                   \
+    if (rc_ != (code))                                                     \
+      fail_msg("mlc %s: exit %d, wanted %d\nstdout: %s\nstderr: %s", args, \
+               rc_, code, out_text, err_text);                             \
+  } while (0)
+
+static int setup(void **state) {
+  (void)state;
+  if (access(MLC, X_OK) != 0) return 0;
+  mkdir("e2e", 0777);
+  if (chdir("e2e") != 0) return -1;
+  write_model("net.onnx");
+  return 0;
+}
+
+#define NEED_MLC() \
+  do { if (access(MLC, X_OK) != 0) skip(); } while (0)
+
+static void test_usage_exit_codes(void **state) {
+  (void)state;
+  NEED_MLC();
+  EXPECT(2, "");
+  assert_non_null(strstr(err_text, "usage: mlc"));
+  EXPECT(2, "frobnicate");
+  EXPECT(0, "--version");
+  assert_non_null(strstr(out_text, "mlc " MLC_VERSION_STRING));
+  EXPECT(0, "--help");
+  const char *cmds[] = {"compile", "run", "bench", "inspect"};
+  for (int i = 0; i < 4; i++) {
+    char args[64];
+    snprintf(args, sizeof args, "%s --help", cmds[i]);
+    EXPECT(0, args);
+    assert_non_null(strstr(out_text, "usage: mlc"));
+    snprintf(args, sizeof args, "%s --version", cmds[i]);
+    EXPECT(0, args);
+    snprintf(args, sizeof args, "%s --no-such-option", cmds[i]);
+    EXPECT(2, args);
+    assert_non_null(strstr(err_text, "usage: mlc"));
+  }
+  EXPECT(2, "compile net.onnx");               /* no -o */
+  EXPECT(2, "compile net.onnx -o x.so -O");    /* missing argument */
+  EXPECT(1, "compile missing.onnx -o x.so");
+  assert_non_null(strstr(err_text, "compiling missing.onnx"));
+  EXPECT(2, "compile net.onnx -o x.so --dim M=3");
+  assert_non_null(strstr(err_text, "'M'"));
+}
+
+static void test_compile_run(void **state) {
+  (void)state;
+  NEED_MLC();
+  EXPECT(0, "compile net.onnx -o net.so --dim N=2");
+  assert_int_equal(access("net.so", R_OK), 0);
+  assert_int_equal(access("net.h", R_OK), 0);
+  mlc_host_tensor_t x = {.dtype = MLC_DT_F32, .rank = 2, .dims = {2, 3}};
+  float xv[6] = {-5, 0, 1, 2, 3, -4};
+  x.data = xv;
+  x.nbytes = sizeof xv;
+  assert_null(mlc_npy_write_file("x.npy", &x));
+  EXPECT(0, "run net.so --input x=x.npy --output-dir outs");
+  mlc_host_tensor_t y;
+  assert_null(mlc_npy_read_file("outs/y.npy", &y));
+  assert_int_equal(y.dtype, MLC_DT_F32);
+  assert_int_equal(y.rank, 2);
+  const float want[6] = {0, 0, 4, 3, 1, 0}; /* relu(x + [1, -2, 3]) */
+  assert_memory_equal(y.data, want, sizeof want);
+  mlc_host_tensor_free(&y);
+  /* An input by position, outputs as TensorProto. */
+  EXPECT(0, "run net.so --input x.npy -d outs_pb --output-format pb");
+  assert_int_equal(access("outs_pb/y.pb", R_OK), 0);
+  /* Inputs go after --input: a bare file is a usage error. */
+  EXPECT(2, "run net.so x.npy --output-dir outs");
+  /* Wrong shape: exit 1 naming the input and both shapes. */
+  x.dims[0] = 3;
+  float big[9] = {0};
+  x.data = big;
+  x.nbytes = sizeof big;
+  assert_null(mlc_npy_write_file("x3.npy", &x));
+  EXPECT(1, "run net.so --input x=x3.npy --output-dir outs");
+  assert_non_null(strstr(err_text, "input 'x'"));
+  assert_non_null(strstr(err_text, "[3, 3]"));
+  assert_non_null(strstr(err_text, "[2, 3]"));
+  EXPECT(1, "run net.so --output-dir outs"); /* no input data */
+  EXPECT(1, "run net.so --input z=x.npy --output-dir outs");
+  assert_non_null(strstr(err_text, "'z'"));
+}
+
+static void test_inspect_bench_emit(void **state) {
+  (void)state;
+  NEED_MLC();
+  EXPECT(0, "inspect net.onnx");
+  assert_non_null(strstr(out_text, "f32 [N, 3]"));
+  assert_non_null(strstr(out_text, "Relu"));
+  assert_non_null(strstr(out_text, "params:   3"));
+  assert_non_null(strstr(out_text, "estimate"));
+  assert_non_null(strstr(err_text, "symbolic dim 'N' bound to 1"));
+  EXPECT(0, "inspect net.onnx --dot --dim N=2");
+  assert_non_null(strstr(out_text, "digraph"));
+  assert_null(strstr(out_text, "params"));
+  EXPECT(0, "compile net.onnx -o net1.so");
+  EXPECT(0, "inspect net1.so");
+  assert_non_null(strstr(out_text, "model:    net1"));
+  assert_non_null(strstr(out_text, "1 (N)"));
+  EXPECT(0, "bench net1.so --iters 3 --warmup 1 --json");
+  assert_non_null(strstr(out_text, "\"median_ms\""));
+  assert_non_null(strstr(out_text, "\"iters\": 3"));
+  EXPECT(0, "compile net.onnx -o - --emit graph");
+  assert_non_null(strstr(out_text, "Relu"));
+  /* Model names: --name, else from the output file, as a C identifier;
+   * the header lands beside the output, in a folder made on demand. */
+  EXPECT(0, "compile net.onnx -o lib/named.so --name custom_name");
+  slurp("lib/named.h", out_text, sizeof out_text);
+  assert_non_null(strstr(out_text, "custom_name_model_get"));
+  EXPECT(0, "compile net.onnx -o 9lives-net.v2.so");
+  EXPECT(0, "inspect 9lives-net.v2.so");
+  assert_non_null(strstr(out_text, "model:    m_9lives_net_v2\n"));
+  EXPECT(0, "compile net.onnx -o net.ll"); /* kind from the extension */
+  assert_int_equal(access("net.ll", R_OK), 0);
+  EXPECT(0, "compile net.onnx -o net2.so --no-header");
+  assert_int_equal(access("net2.h", F_OK), -1);
+  EXPECT(1, "inspect net.ll"); /* neither ONNX nor a library */
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_usage_exit_codes),
+      cmocka_unit_test(test_compile_run),
+      cmocka_unit_test(test_inspect_bench_emit),
+  };
+  return cmocka_run_group_tests(tests, setup, NULL);
+}

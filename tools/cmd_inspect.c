@@ -1,0 +1,179 @@
+/* `mlc inspect`: describes an ONNX model or a compiled model library.
+ *
+ * A file starting with the ELF magic is a compiled model: it is opened
+ * with dlopen and its descriptor (model_abi.h) printed as is, without
+ * loading weights.  Anything else is imported as ONNX: inputs and outputs
+ * as declared, the op histogram and parameter count of the imported graph,
+ * then shape inference (symbolic dims bound as for compile) for the FLOPs
+ * estimate.  With --dot only the Graphviz rendering (of the graph after
+ * shape inference, when that succeeds) is printed. */
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/target.h"
+#include "mlc/model_abi.h"
+#include "passes/pass.h"
+#include "tools/cli.h"
+#include "tools/graph_stats.h"
+
+static bool is_elf(const char *path) {
+  unsigned char magic[4] = {0};
+  FILE *f = fopen(path, "rb");
+  if (!f) return false;
+  size_t n = fread(magic, 1, 4, f);
+  fclose(f);
+  return n == 4 && memcmp(magic, "\x7f" "ELF", 4) == 0;
+}
+
+/* ---- compiled models --------------------------------------------------- */
+
+static void print_abi_tensor(const mlc_abi_tensor_t *t) {
+  printf("  %-20s %-8s [", t->name, mlc_dtype_name((mlc_dtype_t)t->dtype));
+  for (int32_t d = 0; d < t->rank; d++) {
+    printf("%s%lld", d ? ", " : "", (long long)t->dims[d]);
+    if (t->dim_names && t->dim_names[d]) printf(" (%s)", t->dim_names[d]);
+  }
+  printf("]  %llu bytes\n", (unsigned long long)t->nbytes);
+}
+
+static void print_descriptor(const mlc_abi_model_t *m) {
+  printf("model:    %s\n", m->name ? m->name : "?");
+  printf("target:   %s\n", m->target ? m->target : "?");
+  printf("producer: %s\n", m->producer ? m->producer : "?");
+  printf("abi:      %u\n", m->abi_version);
+  printf("inputs (%d):\n", (int)m->num_inputs);
+  for (int32_t i = 0; i < m->num_inputs; i++) print_abi_tensor(&m->inputs[i]);
+  printf("outputs (%d):\n", (int)m->num_outputs);
+  for (int32_t i = 0; i < m->num_outputs; i++) print_abi_tensor(&m->outputs[i]);
+  printf("arena:    %llu bytes (align %llu)\n",
+         (unsigned long long)m->arena_bytes, (unsigned long long)m->arena_align);
+  printf("weights:  %llu bytes, %s%s\n", (unsigned long long)m->weights_bytes,
+         m->weights_file ? "file " : "embedded",
+         m->weights_file ? m->weights_file : "");
+}
+
+static mlc_status_t *inspect_library(const char *path) {
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s%s", strchr(path, '/') ? "" : "./", path);
+  void *h = dlopen(buf, RTLD_NOW | RTLD_LOCAL);
+  if (!h) return MLC_ERR(INVALID_MODEL, "%s: %s", path, dlerror());
+  mlc_abi_model_get_fn get;
+  *(void **)&get = dlsym(h, "mlc_model_get");
+  const mlc_abi_model_t *m = get ? get() : NULL;
+  mlc_status_t *st = NULL;
+  if (!m)
+    st = MLC_ERR(INVALID_MODEL, "%s: not an mlc model (no mlc_model_get)", path);
+  else if (m->abi_version != MLC_ABI_VERSION ||
+           m->struct_size < sizeof(mlc_abi_model_t))
+    st = MLC_ERR(INVALID_MODEL, "%s: model ABI %u (size %u), this mlc reads "
+                 "ABI %u", path, m->abi_version, m->struct_size, MLC_ABI_VERSION);
+  else
+    print_descriptor(m);
+  dlclose(h);
+  return st;
+}
+
+/* ---- ONNX models ------------------------------------------------------- */
+
+static void print_values(const char *title, const mlc_value_t *const *vs,
+                         size_t n) {
+  printf("%s (%zu):\n", title, n);
+  for (size_t i = 0; i < n; i++) {
+    char shape[512];
+    mlc_stats_format_value(vs[i], shape, sizeof shape);
+    printf("  %-20s %s\n", vs[i]->name, shape);
+  }
+}
+
+/* Runs shape inference on `g` (symbolic dims already bound). */
+static mlc_status_t *infer(mlc_graph_t *g) {
+  mlc_target_t target;
+  MLC_RETURN_IF(mlc_target_lookup("host", NULL, &target));
+  mlc_pass_ctx_t ctx = {.target = &target, .opt_level = 0, .diag = NULL};
+  return mlc_pass_infer_shapes.run(&ctx, g);
+}
+
+static void print_flops(mlc_graph_t *g) {
+  mlc_status_t *st = infer(g);
+  if (st) {
+    printf("FLOPs:    unknown (shape inference failed: %s)\n",
+           mlc_status_message(st));
+    mlc_status_free(st);
+    return;
+  }
+  int unknown = 0;
+  int64_t flops = mlc_stats_flops(g, &unknown);
+  printf("FLOPs:    %lld (estimate: 2*MACs of MatMul/Gemm/Conv, one per "
+         "element of elementwise ops", (long long)flops);
+  if (unknown) printf("; %d node(s) of unknown shape skipped", unknown);
+  printf(")\n");
+}
+
+/* True if an earlier input dim than (vi, di) has symbolic name `sym`. */
+static bool printed_before(const mlc_graph_t *g, size_t vi, int di,
+                           const char *sym) {
+  for (size_t i = 0; i <= vi; i++) {
+    const mlc_value_t *v = g->inputs.data[i];
+    for (int d = 0; d < (i == vi ? di : v->rank); d++)
+      if (v->dims[d].sym && strcmp(v->dims[d].sym, sym) == 0) return true;
+  }
+  return false;
+}
+
+static void print_bindings(const mlc_graph_t *g) {
+  bool any = false;
+  for (size_t i = 0; i < g->inputs.len; i++) {
+    const mlc_value_t *v = g->inputs.data[i];
+    for (int d = 0; d < v->rank; d++) {
+      const char *sym = v->dims[d].sym;
+      if (!sym || printed_before(g, i, d, sym)) continue;
+      printf("%s%s=%lld", any ? ", " : "dims:     ", sym,
+             (long long)v->dims[d].value);
+      any = true;
+    }
+  }
+  if (any) printf(" (used for FLOPs)\n");
+}
+
+static mlc_status_t *inspect_onnx(const mlc_cli_inspect_t *o) {
+  mlc_compile_options_t copts = {
+      .model_path = o->path, .opt_level = 0, .dims = o->dims,
+      .ndims = o->ndims, .diag = o->dot ? NULL : stderr};
+  mlc_graph_t *g = NULL;
+  MLC_RETURN_IF(mlc_load_graph(&copts, false, &g));
+  if (o->dot) {
+    mlc_status_free(infer(g)); /* shapes on the edges where it works */
+    mlc_stats_print_dot(g, stdout);
+    mlc_graph_destroy(g);
+    return NULL;
+  }
+  printf("model:    %s (opset %lld)\n", g->name && *g->name ? g->name : "?",
+         (long long)g->opset);
+  print_values("inputs", (const mlc_value_t *const *)g->inputs.data,
+               g->inputs.len);
+  print_values("outputs", (const mlc_value_t *const *)g->outputs.data,
+               g->outputs.len);
+  printf("ops:\n");
+  int nodes = mlc_stats_print_histogram(g, stdout);
+  printf("nodes:    %d\n", nodes);
+  int64_t bytes = 0, params = mlc_stats_param_count(g, &bytes);
+  printf("params:   %lld (%lld bytes of constants)\n", (long long)params,
+         (long long)bytes);
+  print_bindings(g);
+  print_flops(g);
+  mlc_graph_destroy(g);
+  return NULL;
+}
+
+int mlc_cmd_inspect(int argc, char **argv) {
+  mlc_cli_inspect_t o;
+  int r = mlc_cli_parse_inspect(argc, argv, stdout, stderr, &o);
+  if (r == MLC_CLI_CONTINUE) {
+    mlc_status_t *st = is_elf(o.path) ? inspect_library(o.path)
+                                      : inspect_onnx(&o);
+    r = mlc_cli_report(st, true);
+  }
+  mlc_cli_inspect_free(&o);
+  return r;
+}
