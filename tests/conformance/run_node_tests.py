@@ -8,8 +8,8 @@ For every case: `mlc compile model.onnx -o case.so`, then per data set
 (dtype and shape equal, |a-e| <= 1e-7 + 1e-3*|e|, NaN equal to NaN).
 
 When `mlc compile --help` lists `--const` and the plain compile fails,
-the case is compiled again once per data set with its integer-typed inputs
-frozen to that data set's values (`--const NAME=input_K.pb`), since mlc
+the case is compiled again once per data set with its integer-typed and
+scalar inputs frozen to that data set's values (`--const NAME=input_K.pb`), since mlc
 wants shape-deciding operands (Reshape's shape, Slice's starts, ...) to be
 constants; those inputs are then not passed to `mlc run`.
 
@@ -93,7 +93,7 @@ def run_case(case_dir, work, args):
     if c is not None and frozen:
         # mlc wants shape-deciding operands (Reshape's shape, Slice's
         # starts, ...) to be constants: compile once per data set with the
-        # integer inputs frozen to that data set's values.
+        # integer and scalar inputs frozen to that data set's values.
         return run_frozen(case_dir, work, model, sets, frozen, deadline, args)
     if c is not None:
         return c
@@ -131,14 +131,22 @@ def save_log(path, outcome):
 
 def frozen_inputs(model, args):
     """Indices of the graph inputs to freeze when a plain compile fails:
-    the integer-typed ones, if this mlc has `compile --const`."""
+    the integer-typed and the scalar ones (shape-deciding operands are
+    one or the other: Reshape's shape, Range's start), if this mlc has
+    `compile --const`."""
     if not args.has_const:
         return []
     inits = {t.name for t in model.graph.initializer}
     ins = [v for v in model.graph.input if v.name not in inits]
-    return [k for k, v in enumerate(ins)
-            if v.type.WhichOneof("value") == "tensor_type"
-            and v.type.tensor_type.elem_type in INTEGER_ELEM_TYPES]
+    frozen = []
+    for k, v in enumerate(ins):
+        if v.type.WhichOneof("value") != "tensor_type":
+            continue
+        tt = v.type.tensor_type
+        scalar = tt.HasField("shape") and len(tt.shape.dim) == 0
+        if tt.elem_type in INTEGER_ELEM_TYPES or scalar:
+            frozen.append(k)
+    return frozen
 
 
 def run_frozen(case_dir, work, model, sets, frozen, deadline, args):
@@ -151,7 +159,7 @@ def run_frozen(case_dir, work, model, sets, frozen, deadline, args):
         c = compile_case(case_dir, so, consts, deadline, args)
         if c is not None:
             status, why = c
-            return status, f"with integer inputs frozen: {why}"
+            return status, f"with integer/scalar inputs frozen: {why}"
         why = run_data_set(case_dir, ds, so, os.path.join(work, ds), model,
                            {n for n, _ in consts}, deadline, args)
         if why:
