@@ -89,17 +89,25 @@ def run_case(case_dir, work, args):
         return "fail", "no test_data_set_N folder"
     os.makedirs(work, exist_ok=True)
     c = compile_case(case_dir, os.path.join(work, "case.so"), (), deadline, args)
-    frozen = frozen_inputs(model, args)
-    if c is not None and frozen:
-        # mlc wants shape-deciding operands (Reshape's shape, Slice's
-        # starts, ...) to be constants: compile once per data set with the
-        # integer and scalar inputs frozen to that data set's values.
-        return run_frozen(case_dir, work, model, sets, frozen, deadline, args)
-    if c is not None:
+    # mlc wants shape-deciding operands (Reshape's shape, Slice's starts,
+    # ...) to be constants: when the plain compile fails, compile once per
+    # data set with the integer and scalar inputs frozen to its values.
+    frozen = frozen_inputs(model, args) if c is not None else []
+    if c is not None and not frozen:
         return c
+    in_names = mlctest.graph_input_names(model)
     for ds in sets:
-        why = run_data_set(case_dir, ds, os.path.join(work, "case.so"),
-                           os.path.join(work, ds), model, (), deadline, args)
+        so, consts = os.path.join(work, "case.so"), []
+        if frozen:
+            consts = [(in_names[k], os.path.join(case_dir, ds, f"input_{k}.pb"))
+                      for k in frozen]
+            consts = [(n, p) for n, p in consts if os.path.exists(p)]
+            so = os.path.join(work, f"{ds}.so")
+            c = compile_case(case_dir, so, consts, deadline, args)
+            if c is not None:
+                return c[0], f"with integer/scalar inputs frozen: {c[1]}"
+        why = run_data_set(case_dir, ds, so, os.path.join(work, ds), model,
+                           {n for n, _ in consts}, deadline, args)
         if why:
             return "fail", why if len(sets) == 1 else f"{ds}: {why}"
     return "pass", ""
@@ -147,24 +155,6 @@ def frozen_inputs(model, args):
         if tt.elem_type in INTEGER_ELEM_TYPES or scalar:
             frozen.append(k)
     return frozen
-
-
-def run_frozen(case_dir, work, model, sets, frozen, deadline, args):
-    in_names = mlctest.graph_input_names(model)
-    for ds in sets:
-        consts = [(in_names[k], os.path.join(case_dir, ds, f"input_{k}.pb"))
-                  for k in frozen]
-        consts = [(n, p) for n, p in consts if os.path.exists(p)]
-        so = os.path.join(work, f"{ds}.so")
-        c = compile_case(case_dir, so, consts, deadline, args)
-        if c is not None:
-            status, why = c
-            return status, f"with integer/scalar inputs frozen: {why}"
-        why = run_data_set(case_dir, ds, so, os.path.join(work, ds), model,
-                           {n for n, _ in consts}, deadline, args)
-        if why:
-            return "fail", why if len(sets) == 1 else f"{ds}: {why}"
-    return "pass", ""
 
 
 def run_data_set(case_dir, ds, so, out_dir, model, frozen_names, deadline,
