@@ -1,0 +1,352 @@
+/* mlc_llvm_emit: program -> LLVM module -> file.
+ *
+ * Steps: a target machine for the target (PIC; cpu "host" resolved with
+ * LLVM's host detection), the module (kernels, then the host plan and the
+ * descriptor), LLVMVerifyModule, the new pass manager ("default<On>" with
+ * loop and SLP vectorization at O2+), then the requested output.  Weights:
+ * the packed blob is embedded by assembling a tiny `.S` with `.incbin`
+ * (never an LLVM constant) when it fits opts->weights_embed_limit, else it
+ * goes to "<output>.weights" (descriptor: weights_file + FNV-1a hash).
+ * Intermediate files live in a private mkdtemp folder, always removed.
+ */
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Core.h>
+#include <llvm-c/Error.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/header.h"
+#include "codegen/llvm.h"
+#include "codegen/llvm/cg.h"
+#include "codegen/llvm/tools.h"
+
+#define DEFAULT_EMBED_LIMIT ((int64_t)256 << 20)
+
+typedef struct emit {
+  const mlc_program_t *p;
+  const mlc_target_t *t;
+  const mlc_codegen_options_t *o;
+  char model[256];
+  char tmp[1024];
+  char path[5200]; /* scratch for building paths */
+  bool embed;
+  char *weights_file; /* side file base name, or NULL */
+  uint64_t hash;
+  char cpu[128];         /* resolved LLVM CPU name */
+  char features[4096];   /* resolved feature string */
+  char *diag_error; /* first error diagnostic LLVM reported, or NULL */
+} emit_t;
+
+/* LLVM diagnostics: remarks and warnings (e.g. "loop not vectorized") are
+ * dropped; the first error is kept for the status. */
+static void on_diagnostic(LLVMDiagnosticInfoRef di, void *ctx) {
+  emit_t *e = ctx;
+  if (LLVMGetDiagInfoSeverity(di) != LLVMDSError || e->diag_error) return;
+  char *d = LLVMGetDiagInfoDescription(di);
+  e->diag_error = d ? strdup(d) : NULL;
+  LLVMDisposeMessage(d);
+}
+
+static const char *tmp_path(emit_t *e, const char *name) {
+  snprintf(e->path, sizeof e->path, "%s/%s", e->tmp, name);
+  return e->path;
+}
+
+static void llvm_init_once(void) {
+  /* LLVM's target registry: idempotent, done by every entry point. */
+  LLVMInitializeX86TargetInfo();
+  LLVMInitializeX86Target();
+  LLVMInitializeX86TargetMC();
+  LLVMInitializeX86AsmPrinter();
+  LLVMInitializeX86AsmParser();
+}
+
+mlc_status_t *mlc_llvm_host_cpu(char *name, size_t name_len, char *features,
+                                size_t features_len) {
+  char *n = LLVMGetHostCPUName(), *f = LLVMGetHostCPUFeatures();
+  if (name && name_len) snprintf(name, name_len, "%s", n ? n : "");
+  if (features && features_len) snprintf(features, features_len, "%s", f ? f : "");
+  LLVMDisposeMessage(n);
+  LLVMDisposeMessage(f);
+  return NULL;
+}
+
+static mlc_status_t *make_tm(emit_t *e, LLVMTargetMachineRef *out) {
+  const mlc_target_t *t = e->t;
+  LLVMTargetRef target;
+  char *msg = NULL;
+  if (LLVMGetTargetFromTriple(t->triple, &target, &msg)) {
+    mlc_status_t *st = MLC_ERR(UNSUPPORTED, "target %s (triple %s): %s", t->name,
+                               t->triple, msg ? msg : "unknown triple");
+    LLVMDisposeMessage(msg);
+    return st;
+  }
+  bool host = t->cpu && strcmp(t->cpu, "host") == 0;
+  char *cpu = host ? LLVMGetHostCPUName() : NULL;
+  char *feat = host && (!t->features || !*t->features) ? LLVMGetHostCPUFeatures() : NULL;
+  static const LLVMCodeGenOptLevel levels[4] = {
+      LLVMCodeGenLevelNone, LLVMCodeGenLevelLess, LLVMCodeGenLevelDefault,
+      LLVMCodeGenLevelAggressive};
+  int lvl = e->o->opt_level < 0 ? 0 : e->o->opt_level > 3 ? 3 : e->o->opt_level;
+  snprintf(e->cpu, sizeof e->cpu, "%s", cpu ? cpu : (t->cpu ? t->cpu : ""));
+  snprintf(e->features, sizeof e->features, "%s",
+           feat ? feat : (t->features ? t->features : ""));
+  *out = LLVMCreateTargetMachine(target, t->triple, e->cpu, e->features, levels[lvl],
+                                 LLVMRelocPIC, LLVMCodeModelDefault);
+  LLVMDisposeMessage(cpu);
+  LLVMDisposeMessage(feat);
+  if (!*out) return MLC_ERR(UNSUPPORTED, "target %s: no LLVM target machine", t->name);
+  return NULL;
+}
+
+static void cg_init(mlc_cg_t *cg, emit_t *e, LLVMTargetMachineRef tm) {
+  LLVMContextRef c = LLVMContextCreate();
+  LLVMContextSetDiagnosticHandler(c, on_diagnostic, e);
+  cg->ctx = c;
+  cg->mod = LLVMModuleCreateWithNameInContext(e->model, c);
+  LLVMSetTarget(cg->mod, e->t->triple);
+  LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(tm);
+  LLVMSetModuleDataLayout(cg->mod, dl);
+  LLVMDisposeTargetData(dl);
+  cg->t_void = LLVMVoidTypeInContext(c);
+  cg->t_i1 = LLVMInt1TypeInContext(c);
+  cg->t_i8 = LLVMInt8TypeInContext(c);
+  cg->t_i16 = LLVMInt16TypeInContext(c);
+  cg->t_i32 = LLVMInt32TypeInContext(c);
+  cg->t_i64 = LLVMInt64TypeInContext(c);
+  cg->t_half = LLVMHalfTypeInContext(c);
+  cg->t_bf16 = LLVMBFloatTypeInContext(c);
+  cg->t_f32 = LLVMFloatTypeInContext(c);
+  cg->t_f64 = LLVMDoubleTypeInContext(c);
+  cg->t_ptr = LLVMPointerTypeInContext(c, 0);
+  LLVMTypeRef ps[3] = {cg->t_ptr, cg->t_i64, cg->t_i64};
+  cg->task_fn_type = LLVMFunctionType(cg->t_void, ps, 3, 0);
+  cg->md_loop = LLVMGetMDKindIDInContext(c, "llvm.loop", 9);
+  cg->prog = e->p;
+  cg->target = e->t;
+  cg->model_name = e->model;
+  cg->weights_embedded = e->embed;
+}
+
+/* After a failed module verification: which kernel, and LLVM's words. */
+static mlc_status_t *verify(mlc_cg_t *cg) {
+  char *msg = NULL;
+  if (!LLVMVerifyModule(cg->mod, LLVMReturnStatusAction, &msg)) {
+    LLVMDisposeMessage(msg);
+    return NULL;
+  }
+  const char *where = "host code";
+  for (LLVMValueRef f = LLVMGetFirstFunction(cg->mod); f; f = LLVMGetNextFunction(f)) {
+    if (LLVMCountBasicBlocks(f) && LLVMVerifyFunction(f, LLVMReturnStatusAction)) {
+      size_t n;
+      where = LLVMGetValueName2(f, &n);
+      break;
+    }
+  }
+  mlc_status_t *st = MLC_ERR(INTERNAL, "LLVM verifier rejected %s: %s", where,
+                             msg ? msg : "");
+  LLVMDisposeMessage(msg);
+  return st;
+}
+
+static void add_fn_attr(mlc_cg_t *cg, LLVMValueRef f, const char *k, const char *v) {
+  LLVMAttributeRef a = LLVMCreateStringAttribute(cg->ctx, k, (unsigned)strlen(k), v,
+                                                 (unsigned)strlen(v));
+  LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, a);
+}
+
+/* target-cpu/target-features on every definition, as clang does, so the
+ * textual IR carries the target and per-function TTI sees it. */
+static void tag_functions(mlc_cg_t *cg, emit_t *e) {
+  for (LLVMValueRef f = LLVMGetFirstFunction(cg->mod); f; f = LLVMGetNextFunction(f)) {
+    if (!LLVMCountBasicBlocks(f)) continue;
+    if (e->cpu[0]) add_fn_attr(cg, f, "target-cpu", e->cpu);
+    if (e->features[0]) add_fn_attr(cg, f, "target-features", e->features);
+  }
+}
+
+static mlc_status_t *build_module(mlc_cg_t *cg, emit_t *e) {
+  const mlc_program_t *p = e->p;
+  mlc_cg_declare_externals(cg);
+  LLVMValueRef *fns = calloc(p->kernels.len + 1, sizeof *fns);
+  if (!fns) return MLC_ERR(OUT_OF_MEMORY, "codegen");
+  uint64_t *hashes = calloc(p->kernels.len + 1, sizeof *hashes);
+  if (!hashes) {
+    free(fns);
+    return MLC_ERR(OUT_OF_MEMORY, "codegen");
+  }
+  mlc_status_t *st = NULL;
+  for (size_t i = 0; i < p->kernels.len && !st; i++) {
+    const mlc_tkernel_t *k = p->kernels.data[i];
+    hashes[i] = mlc_cg_kernel_hash(k);
+    for (size_t j = 0; j < i && !fns[i]; j++) /* identical kernel: reuse */
+      if (hashes[j] == hashes[i] && mlc_cg_kernel_same(p->kernels.data[j], k))
+        fns[i] = fns[j];
+    if (!fns[i]) st = mlc_cg_kernel(cg, k, &fns[i]);
+  }
+  free(hashes);
+  if (!st) st = mlc_cg_host(cg, fns, e->weights_file, e->hash);
+  if (!st) tag_functions(cg, e);
+  if (!st) st = verify(cg);
+  free(fns);
+  return st;
+}
+
+static mlc_status_t *optimize(mlc_cg_t *cg, emit_t *e, LLVMTargetMachineRef tm) {
+  int lvl = e->o->opt_level < 0 ? 0 : e->o->opt_level > 3 ? 3 : e->o->opt_level;
+  char pipeline[32];
+  snprintf(pipeline, sizeof pipeline, "default<O%d>", lvl);
+  LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+  LLVMPassBuilderOptionsSetLoopVectorization(po, lvl >= 2);
+  LLVMPassBuilderOptionsSetSLPVectorization(po, lvl >= 2);
+  LLVMPassBuilderOptionsSetLoopUnrolling(po, lvl >= 1);
+  LLVMErrorRef err = LLVMRunPasses(cg->mod, pipeline, tm, po);
+  LLVMDisposePassBuilderOptions(po);
+  if (!err) return NULL;
+  char *msg = LLVMGetErrorMessage(err);
+  mlc_status_t *st = MLC_ERR(INTERNAL, "LLVM %s pipeline: %s", pipeline, msg);
+  LLVMDisposeErrorMessage(msg);
+  return st;
+}
+
+static mlc_status_t *emit_code(LLVMTargetMachineRef tm, LLVMModuleRef m,
+                               const char *path, LLVMCodeGenFileType kind) {
+  char *msg = NULL;
+  if (LLVMTargetMachineEmitToFile(tm, m, (char *)path, kind, &msg)) {
+    mlc_status_t *st = MLC_ERR(IO_ERROR, "writing %s: %s", path, msg ? msg : "");
+    LLVMDisposeMessage(msg);
+    return st;
+  }
+  return NULL;
+}
+
+/* ---- weights ---------------------------------------------------------------- */
+
+static mlc_status_t *assemble_weights(emit_t *e, const void *blob) {
+  size_t n = (size_t)e->p->weights_bytes;
+  char bin[4200], src[4200], obj[4200], log[4200];
+  snprintf(bin, sizeof bin, "%s/weights.bin", e->tmp);
+  snprintf(src, sizeof src, "%s/weights.S", e->tmp);
+  snprintf(obj, sizeof obj, "%s/weights.o", e->tmp);
+  snprintf(log, sizeof log, "%s/weights.log", e->tmp);
+  MLC_RETURN_IF(mlc_cg_write_file(bin, blob, n));
+  char text[9000];
+  int len = snprintf(text, sizeof text,
+                     "\t.section .rodata.%s_weights,\"a\",@progbits\n"
+                     "\t.balign 64\n\t.globl %s_weights\n\t.hidden %s_weights\n"
+                     "\t.type %s_weights,@object\n%s_weights:\n"
+                     "\t.incbin \"%s\"\n\t.size %s_weights,%zu\n"
+                     "\t.section .note.GNU-stack,\"\",@progbits\n",
+                     e->model, e->model, e->model, e->model, e->model, bin, e->model, n);
+  MLC_RETURN_IF(mlc_cg_write_file(src, text, (size_t)len));
+  const char *args[] = {"-c", "-o", obj, src, NULL};
+  MLC_RETURN_IF_ERROR(mlc_cg_run_cc(e->o->cc, args, log), "assembling the weights");
+  return NULL;
+}
+
+/* Packs the blob; embeds it (weights.o in the temp folder) or writes the
+ * side file; fills e->embed, e->weights_file and e->hash. */
+static mlc_status_t *prepare_weights(emit_t *e) {
+  int64_t n = e->p->weights_bytes;
+  if (n <= 0) return NULL;
+  void *blob = malloc((size_t)n);
+  if (!blob) return MLC_ERR(OUT_OF_MEMORY, "weights blob of %lld bytes", (long long)n);
+  mlc_program_pack_weights(e->p, blob);
+  e->hash = mlc_fnv1a64(blob, (size_t)n);
+  int64_t limit = e->o->weights_embed_limit > 0 ? e->o->weights_embed_limit
+                                                : DEFAULT_EMBED_LIMIT;
+  mlc_status_t *st = NULL;
+  e->embed = n <= limit;
+  bool linked = e->o->emit == MLC_EMIT_SO || e->o->emit == MLC_EMIT_OBJ;
+  if (e->embed && linked) {
+    st = assemble_weights(e, blob);
+  } else if (!e->embed) {
+    snprintf(e->path, sizeof e->path, "%s.weights", e->o->output_path);
+    st = mlc_cg_write_file(e->path, blob, (size_t)n);
+    const char *slash = strrchr(e->path, '/');
+    e->weights_file = strdup(slash ? slash + 1 : e->path);
+    if (!st && !e->weights_file) st = MLC_ERR(OUT_OF_MEMORY, "weights file name");
+  }
+  free(blob);
+  return st;
+}
+
+/* ---- output ----------------------------------------------------------------- */
+
+static mlc_status_t *link_output(emit_t *e) {
+  char obj[4200], wobj[4200], log[4200];
+  snprintf(obj, sizeof obj, "%s/code.o", e->tmp);
+  snprintf(wobj, sizeof wobj, "%s/weights.o", e->tmp);
+  snprintf(log, sizeof log, "%s/link.log", e->tmp);
+  bool w = e->embed && e->p->weights_bytes > 0;
+  const char *out = e->o->output_path;
+  if (e->o->emit == MLC_EMIT_SO) {
+    const char *args[] = {"-shared", "-o", out, obj, w ? wobj : "-lm", "-lm", NULL};
+    return mlc_cg_run_cc(e->o->cc, args, log);
+  }
+  const char *args[] = {"-r", "-nostdlib", "-o", out, obj, w ? wobj : NULL, NULL};
+  return mlc_cg_run_cc(e->o->cc, args, log);
+}
+
+static mlc_status_t *write_output(emit_t *e, mlc_cg_t *cg, LLVMTargetMachineRef tm) {
+  const char *out = e->o->output_path;
+  switch (e->o->emit) {
+  case MLC_EMIT_LLVM: {
+    char *msg = NULL;
+    if (LLVMPrintModuleToFile(cg->mod, out, &msg)) {
+      mlc_status_t *st = MLC_ERR(IO_ERROR, "writing %s: %s", out, msg ? msg : "");
+      LLVMDisposeMessage(msg);
+      return st;
+    }
+    return NULL;
+  }
+  case MLC_EMIT_ASM: return emit_code(tm, cg->mod, out, LLVMAssemblyFile);
+  case MLC_EMIT_SO:
+  case MLC_EMIT_OBJ:
+    MLC_RETURN_IF(emit_code(tm, cg->mod, tmp_path(e, "code.o"), LLVMObjectFile));
+    return link_output(e);
+  }
+  return MLC_ERR(INVALID_ARGUMENT, "unknown emit kind %d", (int)e->o->emit);
+}
+
+static mlc_status_t *emit_in_tmp(emit_t *e) {
+  MLC_RETURN_IF(prepare_weights(e));
+  LLVMTargetMachineRef tm;
+  MLC_RETURN_IF(make_tm(e, &tm));
+  mlc_cg_t cg = {0};
+  cg_init(&cg, e, tm);
+  cg.b = LLVMCreateBuilderInContext(cg.ctx);
+  mlc_status_t *st = build_module(&cg, e);
+  if (!st) st = optimize(&cg, e, tm);
+  if (!st) st = write_output(e, &cg, tm);
+  if (!st && e->diag_error) st = MLC_ERR(INTERNAL, "LLVM: %s", e->diag_error);
+  LLVMDisposeBuilder(cg.b);
+  LLVMDisposeModule(cg.mod);
+  LLVMContextDispose(cg.ctx);
+  LLVMDisposeTargetMachine(tm);
+  return st;
+}
+
+mlc_status_t *mlc_llvm_emit(const mlc_program_t *p, const mlc_target_t *t,
+                            const mlc_codegen_options_t *opts) {
+  if (!p || !p->graph || !t || !opts || !opts->output_path)
+    return MLC_ERR(INVALID_ARGUMENT, "mlc_llvm_emit: missing program, target or output");
+  if (t->kind != MLC_TARGET_CPU)
+    return MLC_ERR(INVALID_ARGUMENT, "target %s is not a CPU target", t->name);
+  llvm_init_once();
+  emit_t e = {.p = p, .t = t, .o = opts};
+  mlc_codegen_c_ident(opts->model_name ? opts->model_name : p->graph->name, e.model,
+                      sizeof e.model);
+  MLC_RETURN_IF(mlc_cg_tmpdir_create(e.tmp, sizeof e.tmp));
+  mlc_status_t *st = emit_in_tmp(&e);
+  mlc_cg_tmpdir_remove(e.tmp);
+  if (!st && opts->header_path)
+    st = mlc_codegen_write_header(p, e.model, opts->header_path);
+  free(e.weights_file);
+  free(e.diag_error);
+  return mlc_status_annotate(st, "emitting %s", opts->output_path);
+}

@@ -1,0 +1,243 @@
+/* The files the LLVM backend writes: textual IR, assembly, a relocatable
+ * object with the weights inside (linked into a C program that includes
+ * the generated header and calls the typed entry point), side-file weights
+ * over a tiny embed limit, error reporting, and the target table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cg_util.h"
+
+static void build_scale_kernel(cg_fix_t *f, const char *name, int out);
+
+/* out[i] = x[i] * w[i % 4] + 1, grid of 2 tiles of 8 elements. */
+static void build_scale(cg_fix_t *f, const char *name) {
+  cg_fix_init(f, name);
+  int64_t xd[1] = {16}, wd[1] = {4};
+  mlc_value_t *x = cg_io(f, "x", MLC_DT_F32, 1, xd, false);
+  x->dims[0].sym = "N";
+  cg_io(f, "y", MLC_DT_F32, 1, xd, true);
+  static const float w[4] = {1.0f, 2.0f, 3.0f, 4.0f};
+  mlc_value_t *wv = mlc_graph_add_const(f->g, "w", MLC_DT_F32, 1, wd, w, sizeof w,
+                                        MLC_DATA_COPY);
+  wv->storage = (mlc_storage_t){MLC_STORAGE_WEIGHT, 0, 64};
+  f->p.weights_bytes = 128;
+  build_scale_kernel(f, "scale", 0);
+}
+
+/* y_out = x * w[i % 4] + 1 over 2 tiles of 8. */
+static void build_scale_kernel(cg_fix_t *f, const char *name, int out) {
+  mlc_tkernel_t *k = mlc_tkernel_create(name);
+  mlc_tkernel_add_buf(k, "x", MLC_DT_F32, 16, (mlc_storage_t){MLC_STORAGE_INPUT, 0, 0}, false);
+  mlc_tkernel_add_buf(k, "w", MLC_DT_F32, 4, (mlc_storage_t){MLC_STORAGE_WEIGHT, 0, 64}, false);
+  mlc_tkernel_add_buf(k, "y", MLC_DT_F32, 16, (mlc_storage_t){MLC_STORAGE_OUTPUT, out, 0}, true);
+  mlc_tvar_t *g = mlc_tkernel_add_grid(k, 2);
+  mlc_tvar_t *i = mlc_tkernel_new_var(k, MLC_TV_LOOP, MLC_DT_I64, "i");
+  mlc_texpr_t *idx = mlc_tx_binary(k, MLC_TB_ADD, mlc_tx_binary(k, MLC_TB_MUL, mlc_tx_var(k, g),
+                                                                mlc_tx_i64(k, 8)),
+                                   mlc_tx_var(k, i));
+  mlc_texpr_t *wi = mlc_tx_binary(k, MLC_TB_MOD, idx, mlc_tx_i64(k, 4));
+  mlc_texpr_t *v = mlc_tx_binary(k, MLC_TB_ADD,
+                                 mlc_tx_binary(k, MLC_TB_MUL, mlc_tx_load(k, 0, idx),
+                                               mlc_tx_load(k, 1, wi)),
+                                 mlc_tx_float(k, MLC_DT_F32, 1.0));
+  k->body = mlc_ts_for(k, i, mlc_tx_i64(k, 0), mlc_tx_i64(k, 8), MLC_LOOP_VECTORIZE, 8,
+                       mlc_ts_store(k, 2, idx, v));
+  cg_add_kernel(f, k);
+}
+
+static mlc_target_t avx2(void) {
+  mlc_target_t t;
+  cg_expect_ok(mlc_target_lookup("x86_64-avx2", NULL, &t));
+  return t;
+}
+
+static void test_emit_llvm_asm(void **state) {
+  (void)state;
+  cg_fix_t f;
+  build_scale(&f, "scale_model");
+  mlc_target_t t = avx2();
+  mlc_codegen_options_t o = cg_opts(&f, MLC_EMIT_LLVM, "m.ll");
+  cg_expect_ok(mlc_llvm_emit(&f.p, &t, &o));
+  char *ll = cg_read_file(f.path, NULL);
+  assert_non_null(strstr(ll, "define internal void @scale("));
+  assert_non_null(strstr(ll, "@mlc_model_get()"));
+  assert_non_null(strstr(ll, "@scale_model_model_get()"));
+  assert_non_null(strstr(ll, "@scale_model_run("));
+  assert_non_null(strstr(ll, "<8 x float>")); /* the vectorize hint worked */
+  assert_non_null(strstr(ll, "x86-64-v3"));
+  free(ll);
+  o = cg_opts(&f, MLC_EMIT_ASM, "m.s");
+  cg_expect_ok(mlc_llvm_emit(&f.p, &t, &o));
+  char *s = cg_read_file(f.path, NULL);
+  assert_non_null(strstr(s, "mlc_model_get:"));
+  assert_non_null(strstr(s, "ymm")); /* AVX2 registers */
+  free(s);
+  cg_fix_deinit(&f);
+}
+
+static const char app_src[] =
+    "#include <math.h>\n#include <stdio.h>\n#include \"app_model.h\"\n"
+    "int main(void) {\n"
+    "  static float x[APP_MODEL_INPUT0_NUMEL], y[APP_MODEL_OUTPUT0_NUMEL];\n"
+    "  static _Alignas(64) unsigned char ws[APP_MODEL_WORKSPACE_BYTES + 64];\n"
+    "  for (int i = 0; i < 16; i++) x[i] = (float)i;\n"
+    "  if (app_model_run(ws, NULL, x, y) != 0) return 2;\n"
+    "  for (int i = 0; i < 16; i++)\n"
+    "    if (fabsf(y[i] - (x[i] * (float)(i % 4 + 1) + 1.0f)) > 1e-6f) return 3;\n"
+    "  const mlc_abi_model_t *m = app_model_model_get();\n"
+    "  if (m->num_inputs != APP_MODEL_NUM_INPUTS || !m->weights) return 4;\n"
+    "  if (APP_MODEL_INPUT0_DTYPE != 1 || APP_MODEL_WEIGHTS_BYTES != 128) return 5;\n"
+    "  if (!m->inputs[0].dim_names[0] || m->inputs[0].dim_names[0][0] != 'N') return 6;\n"
+    "  return 0;\n}\n";
+
+static void test_emit_obj_and_header(void **state) {
+  (void)state;
+  cg_fix_t f;
+  build_scale(&f, "app-model"); /* not an identifier: sanitized */
+  mlc_target_t t;
+  cg_expect_ok(mlc_target_lookup("x86_64", NULL, &t));
+  char hdr[600], app[600], src[600], cmd[3000];
+  snprintf(hdr, sizeof hdr, "%s/app_model.h", f.dir);
+  mlc_codegen_options_t o = cg_opts(&f, MLC_EMIT_OBJ, "app_model.o");
+  o.header_path = hdr;
+  o.model_name = NULL; /* from the graph name */
+  cg_expect_ok(mlc_llvm_emit(&f.p, &t, &o));
+  size_t n;
+  char *obj = cg_read_file(f.path, &n);
+  assert_true(n > 64 && memcmp(obj, "\177ELF", 4) == 0);
+  assert_int_equal(obj[16], 1); /* ET_REL */
+  free(obj);
+  char *h = cg_read_file(hdr, NULL);
+  assert_non_null(strstr(h, "#ifndef APP_MODEL_MLC_H"));
+  assert_non_null(strstr(h, "#include <mlc/model_abi.h>"));
+  assert_non_null(strstr(h, "#define APP_MODEL_NUM_OUTPUTS 1"));
+  assert_non_null(strstr(h, "#define APP_MODEL_INPUT0_DIM0 16"));
+  assert_non_null(strstr(h, "const mlc_abi_model_t *app_model_model_get(void);"));
+  assert_non_null(strstr(h, "const float *in0"));
+  free(h);
+  snprintf(src, sizeof src, "%s/app.c", f.dir);
+  snprintf(app, sizeof app, "%s/app", f.dir);
+  FILE *fp = fopen(src, "w");
+  fputs(app_src, fp);
+  fclose(fp);
+  snprintf(cmd, sizeof cmd, "cc -std=c11 -Wall -Werror -I%s -I%s/include -o %s %s %s -lm",
+           f.dir, MLC_SOURCE_DIR, app, src, f.path);
+  assert_int_equal(system(cmd), 0);
+  assert_int_equal(system(app), 0);
+  cg_fix_deinit(&f);
+}
+
+static void test_side_file_weights(void **state) {
+  (void)state;
+  cg_fix_t f;
+  build_scale(&f, "side");
+  mlc_target_t t;
+  cg_expect_ok(mlc_target_lookup("host", NULL, &t));
+  mlc_codegen_options_t o = cg_opts(&f, MLC_EMIT_SO, "side.so");
+  o.weights_embed_limit = 16;
+  cg_expect_ok(mlc_llvm_emit(&f.p, &t, &o));
+  char wpath[600];
+  snprintf(wpath, sizeof wpath, "%s.weights", f.path);
+  size_t n;
+  char *blob = cg_read_file(wpath, &n);
+  assert_int_equal(n, 128);
+  f.lib = dlopen(f.path, RTLD_NOW | RTLD_LOCAL);
+  assert_non_null(f.lib);
+  const mlc_abi_model_t *m = ((mlc_abi_model_get_fn)dlsym(f.lib, "side_model_get"))();
+  assert_null(m->weights);
+  assert_string_equal(m->weights_file, "side.so.weights");
+  assert_int_equal(m->weights_hash, mlc_fnv1a64(blob, n));
+  float x[16], y[16];
+  for (int i = 0; i < 16; i++) x[i] = (float)i - 3.0f;
+  void *ins[1] = {x}, *outs[1] = {y};
+  cg_pool_t pool = {0};
+  mlc_abi_exec_t exec = {&pool, cg_reverse_for};
+  assert_int_equal(m->run(&exec, blob, NULL, ins, outs), 0);
+  assert_int_equal(pool.calls, 1);
+  for (int i = 0; i < 16; i++) assert_float_equal(y[i], x[i] * (float)(i % 4 + 1) + 1.0f, 1e-6);
+  free(blob);
+  cg_fix_deinit(&f);
+}
+
+static void test_errors(void **state) {
+  (void)state;
+  cg_fix_t f;
+  build_scale(&f, "bad");
+  mlc_target_t t = avx2();
+  mlc_codegen_options_t o = cg_opts(&f, MLC_EMIT_SO, "bad.so");
+  o.cc = "cc -Wl,--no-such-linker-flag";
+  mlc_status_t *st = mlc_llvm_emit(&f.p, &t, &o);
+  assert_non_null(st);
+  assert_non_null(strstr(mlc_status_message(st), "no-such-linker-flag"));
+  mlc_status_free(st);
+  /* a buffer without planned storage names its kernel */
+  f.p.kernels.data[0]->bufs[1].storage.kind = MLC_STORAGE_NONE;
+  o = cg_opts(&f, MLC_EMIT_LLVM, "bad.ll");
+  st = mlc_llvm_emit(&f.p, &t, &o);
+  assert_non_null(st);
+  assert_non_null(strstr(mlc_status_message(st), "scale"));
+  mlc_status_free(st);
+  cg_fix_deinit(&f);
+}
+
+/* Two kernels identical but for name and output storage share code. */
+static void test_dedupe(void **state) {
+  (void)state;
+  cg_fix_t f;
+  build_scale(&f, "dup");
+  int64_t d[1] = {16};
+  cg_io(&f, "y2", MLC_DT_F32, 1, d, true);
+  build_scale_kernel(&f, "scale_again", 1);
+  mlc_target_t t = avx2();
+  mlc_codegen_options_t o = cg_opts(&f, MLC_EMIT_LLVM, "dup.ll");
+  cg_expect_ok(mlc_llvm_emit(&f.p, &t, &o));
+  char *ll = cg_read_file(f.path, NULL);
+  assert_non_null(strstr(ll, "define internal void @scale("));
+  assert_null(strstr(ll, "@scale_again("));
+  free(ll);
+  const mlc_abi_model_t *m = cg_build(&f, "dup.so", 2);
+  float x[16], y[16], y2[16];
+  for (int i = 0; i < 16; i++) x[i] = (float)i;
+  void *ins[1] = {x}, *outs[2] = {y, y2};
+  assert_int_equal(m->run(NULL, m->weights, NULL, ins, outs), 0);
+  for (int i = 0; i < 16; i++) {
+    assert_float_equal(y[i], x[i] * (float)(i % 4 + 1) + 1.0f, 1e-6);
+    assert_float_equal(y2[i], y[i], 0);
+  }
+  cg_fix_deinit(&f);
+}
+
+static void test_targets(void **state) {
+  (void)state;
+  mlc_target_t t;
+  cg_expect_ok(mlc_target_lookup("x86_64-avx512", NULL, &t));
+  assert_int_equal(t.vector_bits, 512);
+  assert_string_equal(t.cpu, "x86-64-v4");
+  assert_int_equal(t.kind, MLC_TARGET_CPU);
+  cg_expect_ok(mlc_target_lookup("x86_64", "skylake", &t));
+  assert_string_equal(t.cpu, "skylake");
+  assert_int_equal(t.vector_bits, 128);
+  cg_expect_ok(mlc_target_lookup("host", NULL, &t));
+  assert_string_equal(t.cpu, "host");
+  assert_true(t.vector_bits == 128 || t.vector_bits == 256 || t.vector_bits == 512);
+  assert_true(t.num_cores >= 1);
+  mlc_status_t *st = mlc_target_lookup("riscv", NULL, &t);
+  assert_int_equal(mlc_status_code(st), MLC_INVALID_ARGUMENT);
+  assert_non_null(strstr(mlc_status_message(st), "x86_64-avx2"));
+  mlc_status_free(st);
+  char cpu[64], feat[4096];
+  cg_expect_ok(mlc_llvm_host_cpu(cpu, sizeof cpu, feat, sizeof feat));
+  assert_true(cpu[0] != 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_emit_llvm_asm),   cmocka_unit_test(test_emit_obj_and_header),
+      cmocka_unit_test(test_side_file_weights), cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_dedupe),          cmocka_unit_test(test_targets),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
