@@ -287,8 +287,8 @@ mlc_status_t *mlc_graph_toposort(mlc_graph_t *g);
 
 /* ---- text form, verifier (ir/graph_print.c, graph_parse.c, verify.c) ---- */
 
-/* Deterministic text form; see docs/ir.md.  Constants larger than
- * `max_const_elems` print as a digest instead of their elements. */
+/* Deterministic text form; see docs/ir.md.  Constants of more than 16
+ * elements print as a digest instead of their elements. */
 void mlc_graph_print(const mlc_graph_t *g, FILE *out);
 mlc_status_t *mlc_graph_parse(const char *text, size_t len,
                               mlc_graph_t **out_graph);

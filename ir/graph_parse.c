@@ -8,227 +8,15 @@
  * are filled with zeros.  Graph attributes are not supported.
  *
  * Errors are MLC_INVALID_ARGUMENT statuses whose message gives line:column,
- * the line itself and a caret under the column. */
-#include <errno.h>
+ * the line itself and a caret under the column.  The lexical helpers
+ * (mlc_gp_*) are in graph_parse_lex.c. */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ir/graph.h"
+#include "ir/graph_parse.h"
 #include "ir/graph_text.h"
-
-typedef struct entry {
-  const char *key; /* printed name without '%', arena-owned */
-  mlc_value_t *v;
-} entry_t;
-
-typedef struct parser {
-  const char *s;
-  size_t len, pos;
-  mlc_graph_t *g;
-  entry_t *tab; /* open addressing, cap a power of two */
-  size_t cap, count;
-} parser_t;
-
-/* ---- errors ---- */
-
-static mlc_status_t *perr_at(parser_t *p, size_t at, const char *fmt, ...)
-    MLC_PRINTF(3, 4);
-
-static mlc_status_t *perr_at(parser_t *p, size_t at, const char *fmt, ...) {
-  if (at > p->len) at = p->len;
-  size_t line = 1, bol = 0;
-  for (size_t i = 0; i < at; i++)
-    if (p->s[i] == '\n') line++, bol = i + 1;
-  size_t eol = bol;
-  while (eol < p->len && p->s[eol] != '\n') eol++;
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  char *caret = malloc(at - bol + 1);
-  if (!caret) return MLC_ERR(OUT_OF_MEMORY, "parsing graph text");
-  for (size_t i = bol; i < at; i++) caret[i - bol] = p->s[i] == '\t' ? '\t' : ' ';
-  caret[at - bol] = 0;
-  mlc_status_t *st = MLC_ERR(INVALID_ARGUMENT, "line %zu:%zu: %s\n%.*s\n%s^",
-                             line, at - bol + 1, msg, (int)(eol - bol),
-                             p->s + bol, caret);
-  free(caret);
-  return st;
-}
-
-#define PERR(p, ...) perr_at((p), (p)->pos, __VA_ARGS__)
-#define OOM(p) MLC_ERR(OUT_OF_MEMORY, "parsing graph text")
-
-/* ---- characters ---- */
-
-static int peek(parser_t *p) { return p->pos < p->len ? (unsigned char)p->s[p->pos] : -1; }
-
-/* Skips blanks and a trailing comment, not newlines. */
-static void skip_ws(parser_t *p) {
-  for (;;) {
-    int c = peek(p);
-    if (c == ' ' || c == '\t' || c == '\r') {
-      p->pos++;
-    } else if (c == '/' && p->pos + 1 < p->len && p->s[p->pos + 1] == '/') {
-      while (p->pos < p->len && p->s[p->pos] != '\n') p->pos++;
-    } else {
-      return;
-    }
-  }
-}
-
-static bool accept(parser_t *p, char c) {
-  skip_ws(p);
-  if (peek(p) != (unsigned char)c) return false;
-  p->pos++;
-  return true;
-}
-
-static mlc_status_t *expect(parser_t *p, char c) {
-  if (accept(p, c)) return NULL;
-  return PERR(p, "expected '%c'", c);
-}
-
-/* Reads an identifier; *out_len 0 when none. */
-static const char *ident(parser_t *p, size_t *out_len) {
-  skip_ws(p);
-  size_t b = p->pos;
-  if (p->pos < p->len && mlc_text_ident_start(p->s[p->pos]))
-    while (p->pos < p->len && mlc_text_ident_char(p->s[p->pos])) p->pos++;
-  *out_len = p->pos - b;
-  return p->s + b;
-}
-
-static bool keyword(parser_t *p, const char *kw) {
-  size_t save = p->pos, n;
-  const char *s = ident(p, &n);
-  if (n == strlen(kw) && memcmp(s, kw, n) == 0) return true;
-  p->pos = save;
-  return false;
-}
-
-static mlc_status_t *end_of_line(parser_t *p) {
-  skip_ws(p);
-  if (peek(p) == -1) return NULL;
-  if (peek(p) == '\n') {
-    p->pos++;
-    return NULL;
-  }
-  return PERR(p, "unexpected text at end of line");
-}
-
-/* ---- numbers ---- */
-
-typedef struct num {
-  bool is_float;
-  double f;
-  int64_t i;
-  uint64_t u; /* for values above INT64_MAX */
-} num_t;
-
-static mlc_status_t *number(parser_t *p, num_t *out) {
-  *out = (num_t){0};
-  skip_ws(p);
-  size_t b = p->pos;
-  if (peek(p) == '-' || peek(p) == '+') p->pos++;
-  while (p->pos < p->len) {
-    char c = p->s[p->pos], prev = p->pos > b ? p->s[p->pos - 1] : 0;
-    bool sign_ok = (c == '-' || c == '+') &&
-                   (prev == 'e' || prev == 'E' || prev == 'p' || prev == 'P') &&
-                   !(p->pos - b >= 2 && (p->s[b + 1] == 'x' || p->s[b + 1] == 'X') &&
-                     (prev == 'e' || prev == 'E'));
-    if (!(mlc_text_ident_char(c) || sign_ok)) break;
-    p->pos++;
-  }
-  size_t n = p->pos - b;
-  char buf[80];
-  if (n == 0 || n >= sizeof buf) return perr_at(p, b, "expected a number");
-  memcpy(buf, p->s + b, n);
-  buf[n] = 0;
-  const char *digits = buf + (buf[0] == '-' || buf[0] == '+');
-  bool hex = digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
-  *out = (num_t){0};
-  out->is_float = strpbrk(digits, hex ? ".pP" : ".eEpP") || strstr(digits, "inf") ||
-                  strstr(digits, "nan");
-  char *end;
-  errno = 0;
-  if (out->is_float) {
-    out->f = strtod(buf, &end);
-  } else if (buf[0] == '-') {
-    out->i = strtoll(buf, &end, hex ? 16 : 10);
-    out->u = (uint64_t)out->i;
-    out->f = (double)out->i;
-  } else {
-    out->u = strtoull(buf, &end, hex ? 16 : 10);
-    out->i = (int64_t)out->u;
-    out->f = (double)out->u;
-  }
-  if (*end || errno == ERANGE) return perr_at(p, b, "bad number '%s'", buf);
-  return NULL;
-}
-
-static mlc_status_t *integer(parser_t *p, int64_t *out) {
-  size_t b = p->pos;
-  num_t n = {0};
-  *out = 0;
-  MLC_RETURN_IF(number(p, &n));
-  if (n.is_float) return perr_at(p, b, "expected an integer");
-  *out = n.i;
-  return NULL;
-}
-
-/* ---- strings ---- */
-
-static int hexval(int c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-static mlc_status_t *string(parser_t *p, const char **out) {
-  skip_ws(p);
-  if (peek(p) != '"') return PERR(p, "expected a string");
-  size_t b = ++p->pos, n = 0;
-  char *buf = mlc_arena_alloc(&p->g->arena, p->len - b + 1);
-  if (!buf) return OOM(p);
-  for (;;) {
-    int c = peek(p);
-    if (c == -1 || c == '\n') return perr_at(p, b - 1, "unterminated string");
-    p->pos++;
-    if (c == '"') break;
-    if (c == '\\') {
-      int e = peek(p);
-      p->pos++;
-      if (e == 'n') c = '\n';
-      else if (e == '"' || e == '\\') c = e;
-      else if (e == 'x' && p->pos + 1 < p->len && hexval(p->s[p->pos]) >= 0 &&
-               hexval(p->s[p->pos + 1]) >= 0) {
-        c = hexval(p->s[p->pos]) * 16 + hexval(p->s[p->pos + 1]);
-        p->pos += 2;
-      } else {
-        return perr_at(p, p->pos - 2, "bad escape in string");
-      }
-    }
-    buf[n++] = (char)c;
-  }
-  *out = buf;
-  return NULL;
-}
-
-/* An identifier or a quoted string. */
-static mlc_status_t *name_or_string(parser_t *p, const char **out) {
-  size_t n;
-  const char *s = ident(p, &n);
-  if (n) {
-    *out = mlc_arena_strndup(&p->g->arena, s, n);
-    return *out ? NULL : OOM(p);
-  }
-  return string(p, out);
-}
 
 /* ---- the value table ---- */
 
@@ -268,8 +56,8 @@ static bool table_add(parser_t *p, const char *key, mlc_value_t *v) {
 
 /* Reads `%name` or `%123`; *out_key is the arena-owned key. */
 static mlc_status_t *value_ref(parser_t *p, const char **out_key) {
-  skip_ws(p);
-  if (peek(p) != '%') return PERR(p, "expected a value (%%name)");
+  mlc_gp_skip_ws(p);
+  if (mlc_gp_peek(p) != '%') return PERR(p, "expected a value (%%name)");
   size_t b = ++p->pos;
   while (p->pos < p->len && mlc_text_ident_char(p->s[p->pos])) p->pos++;
   if (p->pos == b) return PERR(p, "expected a value name after '%%'");
@@ -278,11 +66,11 @@ static mlc_status_t *value_ref(parser_t *p, const char **out_key) {
 }
 
 static mlc_status_t *use_value(parser_t *p, mlc_value_t **out) {
-  size_t at = (skip_ws(p), p->pos);
+  size_t at = (mlc_gp_skip_ws(p), p->pos);
   const char *key;
   MLC_RETURN_IF(value_ref(p, &key));
   entry_t *e = lookup(p, key);
-  if (!e || !e->key) return perr_at(p, at, "undefined value %%%s", key);
+  if (!e || !e->key) return mlc_gp_perr_at(p, at, "undefined value %%%s", key);
   *out = e->v;
   return NULL;
 }
@@ -290,16 +78,16 @@ static mlc_status_t *use_value(parser_t *p, mlc_value_t **out) {
 static mlc_status_t *define_value(parser_t *p, const char *key, size_t at,
                                   mlc_value_t *v) {
   entry_t *e = lookup(p, key);
-  if (e && e->key) return perr_at(p, at, "value %%%s is defined twice", key);
+  if (e && e->key) return mlc_gp_perr_at(p, at, "value %%%s is defined twice", key);
   return table_add(p, key, v) ? NULL : OOM(p);
 }
 
 /* ---- types ---- */
 
 static mlc_status_t *dtype(parser_t *p, mlc_dtype_t *out) {
-  size_t n, at = (skip_ws(p), p->pos);
-  const char *s = ident(p, &n);
-  if (!n || !mlc_dtype_parse(s, n, out)) return perr_at(p, at, "expected a dtype");
+  size_t n, at = (mlc_gp_skip_ws(p), p->pos);
+  const char *s = mlc_gp_ident(p, &n);
+  if (!n || !mlc_dtype_parse(s, n, out)) return mlc_gp_perr_at(p, at, "expected a dtype");
   return NULL;
 }
 
@@ -307,37 +95,37 @@ typedef MLC_VEC(mlc_dim_t) dim_vec_t;
 
 /* `[d, ...]`, `[*]` (rank -1) or `[]` (rank 0). */
 static mlc_status_t *dims(parser_t *p, dim_vec_t *dv, int *out_rank) {
-  MLC_RETURN_IF(expect(p, '['));
+  MLC_RETURN_IF(mlc_gp_expect(p, '['));
   dv->len = 0;
-  if (accept(p, '*')) {
+  if (mlc_gp_accept(p, '*')) {
     *out_rank = -1;
-    return expect(p, ']');
+    return mlc_gp_expect(p, ']');
   }
-  if (!accept(p, ']')) {
+  if (!mlc_gp_accept(p, ']')) {
     do {
       mlc_dim_t d = {-1, NULL};
       size_t n;
-      const char *s = ident(p, &n);
-      skip_ws(p);
-      if (n || peek(p) == '"') {
+      const char *s = mlc_gp_ident(p, &n);
+      mlc_gp_skip_ws(p);
+      if (n || mlc_gp_peek(p) == '"') {
         if (n && !(d.sym = mlc_arena_strndup(&p->g->arena, s, n))) return OOM(p);
-        if (!n) MLC_RETURN_IF(string(p, &d.sym));
-        if (accept(p, '=')) MLC_RETURN_IF(integer(p, &d.value));
-      } else if (!accept(p, '?')) {
-        MLC_RETURN_IF(integer(p, &d.value));
+        if (!n) MLC_RETURN_IF(mlc_gp_string(p, &d.sym));
+        if (mlc_gp_accept(p, '=')) MLC_RETURN_IF(mlc_gp_integer(p, &d.value));
+      } else if (!mlc_gp_accept(p, '?')) {
+        MLC_RETURN_IF(mlc_gp_integer(p, &d.value));
         if (d.value < 0) return PERR(p, "negative dim");
       }
       if (!MLC_VEC_PUSH(dv, d)) return OOM(p);
-    } while (accept(p, ','));
-    MLC_RETURN_IF(expect(p, ']'));
+    } while (mlc_gp_accept(p, ','));
+    MLC_RETURN_IF(mlc_gp_expect(p, ']'));
   }
   *out_rank = (int)dv->len;
   return NULL;
 }
 
 static mlc_status_t *storage(parser_t *p, mlc_storage_t *st) {
-  size_t n, at = (skip_ws(p), p->pos);
-  const char *s = ident(p, &n);
+  size_t n, at = (mlc_gp_skip_ws(p), p->pos);
+  const char *s = mlc_gp_ident(p, &n);
   int64_t x = 0;
   if (n > 2 && memcmp(s, "in", 2) == 0 && s[2] >= '0' && s[2] <= '9') {
     st->kind = MLC_STORAGE_INPUT;
@@ -350,10 +138,10 @@ static mlc_status_t *storage(parser_t *p, mlc_storage_t *st) {
   } else if (n == 5 && memcmp(s, "arena", 5) == 0) {
     st->kind = MLC_STORAGE_ARENA;
   } else {
-    return perr_at(p, at, "expected in<N>, out<N>, weight or arena after '@'");
+    return mlc_gp_perr_at(p, at, "expected in<N>, out<N>, weight or arena after '@'");
   }
   st->index = (int32_t)x;
-  if (accept(p, '+')) MLC_RETURN_IF(integer(p, &st->offset));
+  if (mlc_gp_accept(p, '+')) MLC_RETURN_IF(mlc_gp_integer(p, &st->offset));
   return NULL;
 }
 
@@ -367,15 +155,15 @@ static mlc_status_t *typed_value(parser_t *p, const char *key, dim_vec_t *dv,
   bool numbered = key[0] >= '0' && key[0] <= '9';
   mlc_value_t *v = mlc_graph_add_value(p->g, numbered ? "" : key, dt, rank, dv->data);
   if (!v) return OOM(p);
-  if (accept(p, '@')) MLC_RETURN_IF(storage(p, &v->storage));
-  if (keyword(p, "fused")) v->flags |= MLC_VALUE_FUSED;
-  if (keyword(p, "place")) {
+  if (mlc_gp_accept(p, '@')) MLC_RETURN_IF(storage(p, &v->storage));
+  if (mlc_gp_keyword(p, "fused")) v->flags |= MLC_VALUE_FUSED;
+  if (mlc_gp_keyword(p, "place")) {
     int64_t d, s;
-    MLC_RETURN_IF(expect(p, '('));
-    MLC_RETURN_IF(integer(p, &d));
-    MLC_RETURN_IF(expect(p, ','));
-    MLC_RETURN_IF(integer(p, &s));
-    MLC_RETURN_IF(expect(p, ')'));
+    MLC_RETURN_IF(mlc_gp_expect(p, '('));
+    MLC_RETURN_IF(mlc_gp_integer(p, &d));
+    MLC_RETURN_IF(mlc_gp_expect(p, ','));
+    MLC_RETURN_IF(mlc_gp_integer(p, &s));
+    MLC_RETURN_IF(mlc_gp_expect(p, ')'));
     v->placement = (mlc_placement_t){(int32_t)d, (int32_t)s};
   }
   *out = v;
@@ -401,50 +189,50 @@ static void store_elem(mlc_dtype_t dt, void *data, int64_t i, const num_t *n) {
  * Returns arena-owned data of `nbytes`. */
 static mlc_status_t *tensor_data(parser_t *p, mlc_dtype_t dt, int64_t numel,
                                  size_t nbytes, void **out) {
-  size_t at = (skip_ws(p), p->pos);
+  size_t at = (mlc_gp_skip_ws(p), p->pos);
   void *data = mlc_arena_alloc(&p->g->arena, nbytes ? nbytes : 1);
   if (!data) return OOM(p);
   *out = data;
-  if (accept(p, '<')) {
+  if (mlc_gp_accept(p, '<')) {
     int64_t n;
     mlc_dtype_t dt2;
     size_t kl;
-    MLC_RETURN_IF(integer(p, &n));
-    const char *x = ident(p, &kl);
+    MLC_RETURN_IF(mlc_gp_integer(p, &n));
+    const char *x = mlc_gp_ident(p, &kl);
     if (kl != 1 || *x != 'x') return PERR(p, "expected 'x' in a digest");
     MLC_RETURN_IF(dtype(p, &dt2));
     if (n != numel || dt2 != dt)
-      return perr_at(p, at, "digest says %" PRId64 " x %s, the type %" PRId64 " x %s",
+      return mlc_gp_perr_at(p, at, "digest says %" PRId64 " x %s, the type %" PRId64 " x %s",
                      n, mlc_dtype_name(dt2), numel, mlc_dtype_name(dt));
-    MLC_RETURN_IF(expect(p, ','));
-    if (keyword(p, "fnv")) {
-      MLC_RETURN_IF(expect(p, ':'));
-      while (p->pos < p->len && hexval(p->s[p->pos]) >= 0) p->pos++;
-    } else if (!keyword(p, "zeros")) {
+    MLC_RETURN_IF(mlc_gp_expect(p, ','));
+    if (mlc_gp_keyword(p, "fnv")) {
+      MLC_RETURN_IF(mlc_gp_expect(p, ':'));
+      while (p->pos < p->len && mlc_gp_hexval(p->s[p->pos]) >= 0) p->pos++;
+    } else if (!mlc_gp_keyword(p, "zeros")) {
       return PERR(p, "expected 'zeros' or 'fnv:HEX'");
     }
-    return expect(p, '>');
+    return mlc_gp_expect(p, '>');
   }
   if (mlc_dtype_size(dt) == 0 || !(mlc_dtype_is_int(dt) || mlc_dtype_is_float(dt) ||
                                    dt == MLC_DT_BOOL))
-    return perr_at(p, at, "elements of %s cannot be written out; use a digest",
+    return mlc_gp_perr_at(p, at, "elements of %s cannot be written out; use a digest",
                    mlc_dtype_name(dt));
-  MLC_RETURN_IF(expect(p, '['));
+  MLC_RETURN_IF(mlc_gp_expect(p, '['));
   int64_t i = 0;
-  if (!accept(p, ']')) {
+  if (!mlc_gp_accept(p, ']')) {
     do {
       num_t n;
-      size_t eat = (skip_ws(p), p->pos);
-      MLC_RETURN_IF(number(p, &n));
-      if (i >= numel) return perr_at(p, eat, "more than %" PRId64 " elements", numel);
+      size_t eat = (mlc_gp_skip_ws(p), p->pos);
+      MLC_RETURN_IF(mlc_gp_number(p, &n));
+      if (i >= numel) return mlc_gp_perr_at(p, eat, "more than %" PRId64 " elements", numel);
       if (n.is_float && !mlc_dtype_is_float(dt))
-        return perr_at(p, eat, "float element in a %s tensor", mlc_dtype_name(dt));
+        return mlc_gp_perr_at(p, eat, "float element in a %s tensor", mlc_dtype_name(dt));
       store_elem(dt, data, i++, &n);
-    } while (accept(p, ','));
-    MLC_RETURN_IF(expect(p, ']'));
+    } while (mlc_gp_accept(p, ','));
+    MLC_RETURN_IF(mlc_gp_expect(p, ']'));
   }
   if (i != numel)
-    return perr_at(p, at, "%" PRId64 " elements for a tensor of %" PRId64, i, numel);
+    return mlc_gp_perr_at(p, at, "%" PRId64 " elements for a tensor of %" PRId64, i, numel);
   return NULL;
 }
 
@@ -454,17 +242,17 @@ static mlc_status_t *attr_tensor(parser_t *p, mlc_tensor_t **out) {
   mlc_tensor_t *t = mlc_arena_alloc(&p->g->arena, sizeof *t);
   if (!t) return OOM(p);
   MLC_RETURN_IF(dtype(p, &t->dtype));
-  MLC_RETURN_IF(expect(p, '['));
+  MLC_RETURN_IF(mlc_gp_expect(p, '['));
   MLC_VEC(int64_t) dv = {0};
   mlc_status_t *st = NULL;
-  if (!accept(p, ']')) {
+  if (!mlc_gp_accept(p, ']')) {
     do {
       int64_t d;
-      if ((st = integer(p, &d))) break;
+      if ((st = mlc_gp_integer(p, &d))) break;
       if (d < 0) { st = PERR(p, "negative dim"); break; }
       if (!MLC_VEC_PUSH(&dv, d)) { st = OOM(p); break; }
-    } while (accept(p, ','));
-    if (!st) st = expect(p, ']');
+    } while (mlc_gp_accept(p, ','));
+    if (!st) st = mlc_gp_expect(p, ']');
   }
   int64_t numel = 1;
   for (size_t i = 0; i < dv.len; i++) numel *= dv.data[i];
@@ -485,27 +273,27 @@ typedef MLC_VEC(num_t) num_vec_t;
 
 static mlc_status_t *attr_list(parser_t *p, mlc_attr_t *a) {
   mlc_arena_t *ar = &p->g->arena;
-  skip_ws(p);
-  int c = peek(p);
+  mlc_gp_skip_ws(p);
+  int c = mlc_gp_peek(p);
   if (c == '"') {
     MLC_VEC(const char *) sv = {0};
     mlc_status_t *st = NULL;
     do {
       const char *s;
-      if ((st = string(p, &s))) break;
+      if ((st = mlc_gp_string(p, &s))) break;
       if (!MLC_VEC_PUSH(&sv, s)) { st = OOM(p); break; }
-    } while (accept(p, ','));
+    } while (mlc_gp_accept(p, ','));
     a->kind = MLC_ATTR_STRINGS;
     a->strings.n = (int64_t)sv.len;
     if (!st && !(a->strings.v = mlc_arena_memdup(ar, sv.data, sv.len * sizeof *sv.data)))
       st = OOM(p);
     MLC_VEC_FREE(&sv);
     MLC_RETURN_IF(st);
-    return expect(p, ']');
+    return mlc_gp_expect(p, ']');
   }
   size_t n0;
   size_t save = p->pos;
-  const char *w = ident(p, &n0);
+  const char *w = mlc_gp_ident(p, &n0);
   bool is_num_word = (n0 == 3 && (memcmp(w, "inf", 3) == 0 || memcmp(w, "nan", 3) == 0));
   p->pos = save;
   if (n0 && !is_num_word) {
@@ -515,14 +303,14 @@ static mlc_status_t *attr_list(parser_t *p, mlc_attr_t *a) {
       mlc_tensor_t *t;
       if ((st = attr_tensor(p, &t))) break;
       if (!MLC_VEC_PUSH(&tv, t)) { st = OOM(p); break; }
-    } while (accept(p, ','));
+    } while (mlc_gp_accept(p, ','));
     a->kind = MLC_ATTR_TENSORS;
     a->tensors.n = (int64_t)tv.len;
     if (!st && !(a->tensors.v = mlc_arena_memdup(ar, tv.data, tv.len * sizeof *tv.data)))
       st = OOM(p);
     MLC_VEC_FREE(&tv);
     MLC_RETURN_IF(st);
-    return expect(p, ']');
+    return mlc_gp_expect(p, ']');
   }
   /* numbers: floats if any element is written as a float */
   num_vec_t nv = {0};
@@ -530,11 +318,11 @@ static mlc_status_t *attr_list(parser_t *p, mlc_attr_t *a) {
   bool any_float = false;
   do {
     num_t n;
-    if ((st = number(p, &n))) break;
+    if ((st = mlc_gp_number(p, &n))) break;
     any_float |= n.is_float;
     if (!MLC_VEC_PUSH(&nv, n)) { st = OOM(p); break; }
-  } while (accept(p, ','));
-  if (!st) st = expect(p, ']');
+  } while (mlc_gp_accept(p, ','));
+  if (!st) st = mlc_gp_expect(p, ']');
   a->kind = any_float ? MLC_ATTR_FLOATS : MLC_ATTR_INTS;
   a->ints.n = (int64_t)nv.len;
   if (!st && any_float) {
@@ -560,33 +348,33 @@ static mlc_status_t *empty_list(parser_t *p, const char *kw, size_t n,
       a->kind = kinds[i].kind;
       a->ints.n = 0;
       *out_found = true;
-      MLC_RETURN_IF(expect(p, '['));
-      return expect(p, ']');
+      MLC_RETURN_IF(mlc_gp_expect(p, '['));
+      return mlc_gp_expect(p, ']');
     }
   }
   return NULL;
 }
 
 static mlc_status_t *attr_value(parser_t *p, mlc_attr_t *a) {
-  skip_ws(p);
+  mlc_gp_skip_ws(p);
   size_t at = p->pos;
-  int c = peek(p);
+  int c = mlc_gp_peek(p);
   if (c == '"') {
     a->kind = MLC_ATTR_STRING;
-    return string(p, &a->s);
+    return mlc_gp_string(p, &a->s);
   }
   if (c == '[') {
     p->pos++;
-    if (accept(p, ']')) {
+    if (mlc_gp_accept(p, ']')) {
       a->kind = MLC_ATTR_INTS;
       return NULL;
     }
     return attr_list(p, a);
   }
   size_t n;
-  const char *s = ident(p, &n);
+  const char *s = mlc_gp_ident(p, &n);
   if (n == 5 && memcmp(s, "graph", 5) == 0)
-    return perr_at(p, at, "graph attributes are not supported by the parser");
+    return mlc_gp_perr_at(p, at, "graph attributes are not supported by the parser");
   bool found;
   MLC_RETURN_IF(empty_list(p, s, n, a, &found));
   if (found) return NULL;
@@ -598,7 +386,7 @@ static mlc_status_t *attr_value(parser_t *p, mlc_attr_t *a) {
   }
   p->pos = at;
   num_t num;
-  MLC_RETURN_IF(number(p, &num));
+  MLC_RETURN_IF(mlc_gp_number(p, &num));
   a->kind = num.is_float ? MLC_ATTR_FLOAT : MLC_ATTR_INT;
   if (num.is_float) a->f = (float)num.f;
   else a->i = num.i;
@@ -606,39 +394,39 @@ static mlc_status_t *attr_value(parser_t *p, mlc_attr_t *a) {
 }
 
 static mlc_status_t *attrs(parser_t *p, mlc_node_t *nd) {
-  if (!accept(p, '{')) return NULL;
-  if (accept(p, '}')) return NULL;
+  if (!mlc_gp_accept(p, '{')) return NULL;
+  if (mlc_gp_accept(p, '}')) return NULL;
   do {
     mlc_attr_t a = {0};
-    size_t at = (skip_ws(p), p->pos);
-    MLC_RETURN_IF(name_or_string(p, &a.name));
-    MLC_RETURN_IF(expect(p, '='));
+    size_t at = (mlc_gp_skip_ws(p), p->pos);
+    MLC_RETURN_IF(mlc_gp_name_or_string(p, &a.name));
+    MLC_RETURN_IF(mlc_gp_expect(p, '='));
     MLC_RETURN_IF(attr_value(p, &a));
     if (mlc_node_attr(nd, a.name))
-      return perr_at(p, at, "attribute '%s' given twice", a.name);
+      return mlc_gp_perr_at(p, at, "attribute '%s' given twice", a.name);
     if (!mlc_node_set_attr(p->g, nd, &a)) return OOM(p);
-  } while (accept(p, ','));
-  return expect(p, '}');
+  } while (mlc_gp_accept(p, ','));
+  return mlc_gp_expect(p, '}');
 }
 
 /* ---- statements ---- */
 
 static mlc_status_t *header(parser_t *p) {
-  if (!keyword(p, "graph")) return PERR(p, "expected 'graph NAME opset N'");
-  MLC_RETURN_IF(name_or_string(p, &p->g->name));
-  if (!keyword(p, "opset")) return PERR(p, "expected 'opset'");
-  MLC_RETURN_IF(integer(p, &p->g->opset));
-  if (keyword(p, "arena")) MLC_RETURN_IF(integer(p, &p->g->arena_bytes));
-  if (keyword(p, "weights")) MLC_RETURN_IF(integer(p, &p->g->weights_bytes));
-  return end_of_line(p);
+  if (!mlc_gp_keyword(p, "graph")) return PERR(p, "expected 'graph NAME opset N'");
+  MLC_RETURN_IF(mlc_gp_name_or_string(p, &p->g->name));
+  if (!mlc_gp_keyword(p, "opset")) return PERR(p, "expected 'opset'");
+  MLC_RETURN_IF(mlc_gp_integer(p, &p->g->opset));
+  if (mlc_gp_keyword(p, "arena")) MLC_RETURN_IF(mlc_gp_integer(p, &p->g->arena_bytes));
+  if (mlc_gp_keyword(p, "weights")) MLC_RETURN_IF(mlc_gp_integer(p, &p->g->weights_bytes));
+  return mlc_gp_end_of_line(p);
 }
 
 /* input %x : TYPE [= DATA]   and   const %w : TYPE = DATA */
 static mlc_status_t *input_or_const(parser_t *p, bool is_input, dim_vec_t *dv) {
   const char *key;
-  size_t at = (skip_ws(p), p->pos);
+  size_t at = (mlc_gp_skip_ws(p), p->pos);
   MLC_RETURN_IF(value_ref(p, &key));
-  MLC_RETURN_IF(expect(p, ':'));
+  MLC_RETURN_IF(mlc_gp_expect(p, ':'));
   mlc_value_t *v;
   MLC_RETURN_IF(typed_value(p, key, dv, &v));
   MLC_RETURN_IF(define_value(p, key, at, v));
@@ -646,11 +434,11 @@ static mlc_status_t *input_or_const(parser_t *p, bool is_input, dim_vec_t *dv) {
     v->flags |= MLC_VALUE_INPUT;
     if (!MLC_VEC_PUSH(&p->g->inputs, v)) return OOM(p);
   }
-  if (!is_input || accept(p, '=')) {
-    if (is_input == false) MLC_RETURN_IF(expect(p, '='));
+  if (!is_input || mlc_gp_accept(p, '=')) {
+    if (is_input == false) MLC_RETURN_IF(mlc_gp_expect(p, '='));
     int64_t nbytes = mlc_value_nbytes(v);
     if (nbytes < 0)
-      return perr_at(p, at, "constant %%%s needs a static shape and a sized dtype",
+      return mlc_gp_perr_at(p, at, "constant %%%s needs a static shape and a sized dtype",
                      key);
     void *data;
     MLC_RETURN_IF(tensor_data(p, v->dtype, mlc_value_numel(v), (size_t)nbytes, &data));
@@ -658,7 +446,7 @@ static mlc_status_t *input_or_const(parser_t *p, bool is_input, dim_vec_t *dv) {
                                             MLC_DATA_BORROW),
                         "value %%%s", key);
   }
-  return end_of_line(p);
+  return mlc_gp_end_of_line(p);
 }
 
 static mlc_status_t *output_stmt(parser_t *p) {
@@ -666,7 +454,7 @@ static mlc_status_t *output_stmt(parser_t *p) {
   MLC_RETURN_IF(use_value(p, &v));
   v->flags |= MLC_VALUE_OUTPUT;
   if (!MLC_VEC_PUSH(&p->g->outputs, v)) return OOM(p);
-  return end_of_line(p);
+  return mlc_gp_end_of_line(p);
 }
 
 typedef MLC_VEC(const char *) key_vec_t;
@@ -677,32 +465,32 @@ typedef MLC_VEC(mlc_value_t *) val_vec_t;
 static mlc_status_t *node_lhs(parser_t *p, key_vec_t *keys, pos_vec_t *at) {
   do {
     const char *key = NULL;
-    size_t col = (skip_ws(p), p->pos);
-    if (!accept(p, '_')) MLC_RETURN_IF(value_ref(p, &key));
+    size_t col = (mlc_gp_skip_ws(p), p->pos);
+    if (!mlc_gp_accept(p, '_')) MLC_RETURN_IF(value_ref(p, &key));
     if (!MLC_VEC_PUSH(keys, key) || !MLC_VEC_PUSH(at, col)) return OOM(p);
-  } while (accept(p, ','));
-  return expect(p, '=');
+  } while (mlc_gp_accept(p, ','));
+  return mlc_gp_expect(p, '=');
 }
 
 static mlc_status_t *node_inputs(parser_t *p, val_vec_t *ins) {
-  MLC_RETURN_IF(expect(p, '('));
-  if (accept(p, ')')) return NULL;
+  MLC_RETURN_IF(mlc_gp_expect(p, '('));
+  if (mlc_gp_accept(p, ')')) return NULL;
   do {
     mlc_value_t *v = NULL;
-    if (!accept(p, '_')) MLC_RETURN_IF(use_value(p, &v));
+    if (!mlc_gp_accept(p, '_')) MLC_RETURN_IF(use_value(p, &v));
     if (!MLC_VEC_PUSH(ins, v)) return OOM(p);
-  } while (accept(p, ','));
-  return expect(p, ')');
+  } while (mlc_gp_accept(p, ','));
+  return mlc_gp_expect(p, ')');
 }
 
 /* `: TYPE, _, TYPE` matching the outputs; defines them. */
 static mlc_status_t *node_types(parser_t *p, mlc_node_t *nd, key_vec_t *keys,
                                 pos_vec_t *at, dim_vec_t *dv) {
-  MLC_RETURN_IF(expect(p, ':'));
+  MLC_RETURN_IF(mlc_gp_expect(p, ':'));
   for (int k = 0; k < nd->noutputs; k++) {
-    if (k) MLC_RETURN_IF(expect(p, ','));
+    if (k) MLC_RETURN_IF(mlc_gp_expect(p, ','));
     if (!keys->data[k]) {
-      if (!accept(p, '_')) return PERR(p, "expected '_' for an absent output");
+      if (!mlc_gp_accept(p, '_')) return PERR(p, "expected '_' for an absent output");
       continue;
     }
     mlc_value_t *v;
@@ -716,17 +504,17 @@ static mlc_status_t *node_types(parser_t *p, mlc_node_t *nd, key_vec_t *keys,
 }
 
 static mlc_status_t *node_tail(parser_t *p, mlc_node_t *nd) {
-  if (keyword(p, "group")) {
+  if (mlc_gp_keyword(p, "group")) {
     int64_t grp;
-    MLC_RETURN_IF(expect(p, '='));
-    MLC_RETURN_IF(integer(p, &grp));
+    MLC_RETURN_IF(mlc_gp_expect(p, '='));
+    MLC_RETURN_IF(mlc_gp_integer(p, &grp));
     nd->group = (int)grp;
   }
-  if (keyword(p, "name")) {
-    MLC_RETURN_IF(expect(p, '='));
-    MLC_RETURN_IF(string(p, &nd->name));
+  if (mlc_gp_keyword(p, "name")) {
+    MLC_RETURN_IF(mlc_gp_expect(p, '='));
+    MLC_RETURN_IF(mlc_gp_string(p, &nd->name));
   }
-  return end_of_line(p);
+  return mlc_gp_end_of_line(p);
 }
 
 static mlc_status_t *node_stmt(parser_t *p, dim_vec_t *dv) {
@@ -734,11 +522,11 @@ static mlc_status_t *node_stmt(parser_t *p, dim_vec_t *dv) {
   pos_vec_t at = {0};
   val_vec_t ins = {0};
   mlc_status_t *st = node_lhs(p, &keys, &at);
-  size_t n, op_at = (skip_ws(p), p->pos);
-  const char *opname = ident(p, &n);
+  size_t n, op_at = (mlc_gp_skip_ws(p), p->pos);
+  const char *opname = mlc_gp_ident(p, &n);
   mlc_op_t op;
   if (!st && !mlc_op_lookup(opname, n, &op))
-    st = perr_at(p, op_at, n ? "unknown op '%.*s'" : "expected an op name%.*s",
+    st = mlc_gp_perr_at(p, op_at, n ? "unknown op '%.*s'" : "expected an op name%.*s",
                  (int)n, opname);
   if (!st) st = node_inputs(p, &ins);
   mlc_node_t *nd = NULL;
@@ -760,11 +548,11 @@ static mlc_status_t *node_stmt(parser_t *p, dim_vec_t *dv) {
 }
 
 static mlc_status_t *statement(parser_t *p, dim_vec_t *dv) {
-  if (keyword(p, "input")) return input_or_const(p, true, dv);
-  if (keyword(p, "const")) return input_or_const(p, false, dv);
-  if (keyword(p, "output")) return output_stmt(p);
-  skip_ws(p);
-  if (peek(p) != '%' && peek(p) != '_')
+  if (mlc_gp_keyword(p, "input")) return input_or_const(p, true, dv);
+  if (mlc_gp_keyword(p, "const")) return input_or_const(p, false, dv);
+  if (mlc_gp_keyword(p, "output")) return output_stmt(p);
+  mlc_gp_skip_ws(p);
+  if (mlc_gp_peek(p) != '%' && mlc_gp_peek(p) != '_')
     return PERR(p, "expected 'input', 'const', 'output' or a node");
   return node_stmt(p, dv);
 }
@@ -772,9 +560,9 @@ static mlc_status_t *statement(parser_t *p, dim_vec_t *dv) {
 /* Skips blank and comment-only lines; false at end of text. */
 static bool next_statement(parser_t *p) {
   for (;;) {
-    skip_ws(p);
-    if (peek(p) == -1) return false;
-    if (peek(p) != '\n') return true;
+    mlc_gp_skip_ws(p);
+    if (mlc_gp_peek(p) == -1) return false;
+    if (mlc_gp_peek(p) != '\n') return true;
     p->pos++;
   }
 }

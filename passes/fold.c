@@ -8,9 +8,15 @@
  * graph adopts.  The interpreter is the reference semantics of the
  * backends, so a folded value equals what the compiled code would compute.
  *
+ * A graph input that also has data (an overridable initializer) does not
+ * count as constant here.
+ *
  * The fold-constants pass folds every remaining node whose inputs are all
  * constant, whatever its size (weight transposes, BatchNorm parameter
- * arithmetic, ...), then runs the algebraic clean-ups of fold_algebra.c.
+ * arithmetic, ...), except nodes whose output is larger than both the
+ * fold limit and their inputs together (a big ConstantOfShape or Expand
+ * is cheaper to compute at run time than to store), then runs the
+ * algebraic clean-ups of fold_algebra.c.
  * It assumes shapes were inferred (infer-shapes ran); nodes with
  * non-static outputs or ops the lowering does not support are left
  * alone. */
@@ -110,8 +116,12 @@ static bool outputs_const(const mlc_node_t *n) {
 
 static bool foldable(const mlc_node_t *n) {
   if (n->dead || (mlc_op_info(n->op)->flags & MLC_OPF_COLL)) return false;
-  for (int i = 0; i < n->ninputs; i++)
-    if (n->inputs[i] && !mlc_value_is_const(n->inputs[i])) return false;
+  for (int i = 0; i < n->ninputs; i++) {
+    const mlc_value_t *v = n->inputs[i];
+    /* A graph input with a default value can be overridden at run time. */
+    if (v && (!mlc_value_is_const(v) || (v->flags & MLC_VALUE_INPUT)))
+      return false;
+  }
   for (int i = 0; i < n->noutputs; i++)
     if (n->outputs[i] && mlc_value_nbytes(n->outputs[i]) < 0) return false;
   return true;
@@ -135,10 +145,29 @@ mlc_status_t *mlc_fold_node(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
   return NULL;
 }
 
+int64_t mlc_fold_limit(const mlc_pass_ctx_t *ctx) {
+  return ctx->fold_max_elems > 0 ? ctx->fold_max_elems : 65536;
+}
+
+/* True if folding would store an output larger than both the limit and
+ * the node's inputs together (ConstantOfShape, Expand, Tile, Range of
+ * big sizes): cheaper to compute at run time than to ship as weights. */
+static bool grows_weights(const mlc_pass_ctx_t *ctx, const mlc_node_t *n) {
+  int64_t in = 0;
+  for (int i = 0; i < n->ninputs; i++)
+    if (n->inputs[i]) in += mlc_value_numel(n->inputs[i]);
+  int64_t cap = in > mlc_fold_limit(ctx) ? in : mlc_fold_limit(ctx);
+  for (int i = 0; i < n->noutputs; i++)
+    if (n->outputs[i] && mlc_value_numel(n->outputs[i]) > cap) return true;
+  return false;
+}
+
 static mlc_status_t *run(mlc_pass_ctx_t *ctx, mlc_graph_t *g) {
   for (size_t i = 0; i < g->nodes.len; i++) {
+    mlc_node_t *n = g->nodes.data[i];
     bool folded;
-    MLC_RETURN_IF(mlc_fold_node(ctx, g, g->nodes.data[i], &folded));
+    if (n->dead || grows_weights(ctx, n)) continue;
+    MLC_RETURN_IF(mlc_fold_node(ctx, g, n, &folded));
   }
   bool changed;
   MLC_RETURN_IF(mlc_fold_algebra(ctx, g, &changed));

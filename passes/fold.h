@@ -5,6 +5,9 @@
 
 #include "passes/pass.h"
 
+/* ctx->fold_max_elems, or the default of 65536 elements when it is 0. */
+int64_t mlc_fold_limit(const mlc_pass_ctx_t *ctx);
+
 /* Evaluates node `n`, whose present inputs must all be constant and whose
  * outputs must have static shapes, and turns its outputs into constants;
  * the node is then marked dead.  View ops (Identity, Reshape, Flatten,

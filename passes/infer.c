@@ -19,8 +19,6 @@
 #include "passes/fold.h"
 #include "passes/infer.h"
 
-#define DEFAULT_FOLD_MAX_ELEMS 65536
-
 /* ---- errors ---- */
 
 static mlc_status_t *errv(const infer_cx_t *cx, mlc_status_code_t code,
@@ -315,11 +313,6 @@ static mlc_status_t *check_inputs(const infer_cx_t *cx) {
   return NULL;
 }
 
-static int64_t fold_limit(const mlc_pass_ctx_t *ctx) {
-  return ctx->fold_max_elems > 0 ? ctx->fold_max_elems
-                                 : DEFAULT_FOLD_MAX_ELEMS;
-}
-
 /* Folds the node now if its inputs are all constant and its outputs are
  * small; a rule that produced constants itself (Shape) leaves it dead. */
 static mlc_status_t *maybe_fold(const infer_cx_t *cx) {
@@ -335,7 +328,7 @@ static mlc_status_t *maybe_fold(const infer_cx_t *cx) {
     if (n->inputs[i] && !mlc_value_is_const(n->inputs[i])) return NULL;
   for (int i = 0; i < n->noutputs; i++) {
     int64_t ne = n->outputs[i] ? mlc_value_numel(n->outputs[i]) : 0;
-    if (ne < 0 || ne > fold_limit(cx->ctx)) return NULL;
+    if (ne < 0 || ne > mlc_fold_limit(cx->ctx)) return NULL;
   }
   bool folded = false;
   return mlc_fold_node(cx->ctx, cx->g, n, &folded);

@@ -96,7 +96,7 @@ bool lw_nest_make(lw_ctx_t *c, lw_nest_t *nest, int rank, const int64_t *dims,
   for (; d < rank - 1 && d < max_grid; d++) {
     int64_t inner = 1;
     for (int j = d + 1; j < rank; j++) inner *= dims[j];
-    if (inner < LW_GRID_INNER) break;
+    if (inner < LW_GRID_INNER || dims[d] < 1) break;
     mlc_tvar_t *gv = mlc_tkernel_add_grid(c->k, dims[d]);
     if (!gv || !(nest->idx[d] = mlc_tx_var(c->k, gv))) return false;
   }

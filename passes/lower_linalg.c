@@ -57,6 +57,7 @@ static mlc_status_t *mm_kernel(lw_ctx_t *c, const mlc_node_t *n,
                                int out_rank, mm_finish_fn finish) {
   mlc_tkernel_t *k = c->k;
   mlc_texpr_t *idx[LW_MAXR + 2];
+  if (mlc_value_numel(n->outputs[0]) == 0) return NULL; /* grid >= 1 */
   for (int i = 0; i < s->nb; i++)
     idx[i] = mlc_tx_var(k, mlc_tkernel_add_grid(k, s->bdims[i]));
   mlc_tvar_t *gm = mlc_tkernel_add_grid(k, (s->M + MM_BM - 1) / MM_BM);

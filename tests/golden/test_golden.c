@@ -6,7 +6,8 @@
  *   <the graph as printed after running the passes in order>
  *
  * Passes are named by their .name and looked up in `k_passes` below.  The
- * graph is verified after parsing and after each pass; the printed result
+ * graph is verified after parsing (unless the first pass is infer-shapes:
+ * before it, values may have no dtype) and after each pass; the printed result
  * must equal the expected text (trailing blank lines ignored) and must
  * itself parse and print back unchanged.  Setting
  * MLC_GOLDEN_UPDATE=1 rewrites the expected part of every file with the
@@ -126,7 +127,10 @@ static void test_one_file(void **state) {
   mlc_graph_t *g = NULL;
   mlc_status_t *st = mlc_graph_parse(in_begin, (size_t)(exp - in_begin), &g);
   if (st) fail_msg("%s: input: %s", path, mlc_status_message(st));
-  st = mlc_graph_verify(g);
+  /* Before shape inference, node outputs may be `undef[*]`. */
+  const char *first = run + strlen("// RUN:");
+  while (*first == ' ') first++;
+  if (strncmp(first, "infer-shapes", 12) != 0) st = mlc_graph_verify(g);
   if (st) fail_msg("%s: input does not verify: %s", path, mlc_status_message(st));
   if (!run_passes(path, run + strlen("// RUN:"), g)) {
     mlc_graph_destroy(g);

@@ -128,6 +128,22 @@ static void test_fold_constants_pass(void **state) {
   mlc_graph_destroy(g);
 }
 
+static void test_fold_does_not_grow_weights(void **state) {
+  (void)state;
+  mlc_graph_t *g = new_graph();
+  mlc_node_t *big = node(g, MLC_OP_ConstantOfShape, "big", 1,
+                         VALS(const_i64(g, "s", I64S(4, 5), 2)), 1);
+  mlc_node_t *small = node(g, MLC_OP_ConstantOfShape, "small", 1,
+                           VALS(const_i64(g, "t", I64S(2, 2), 2)), 1);
+  mlc_pass_ctx_t ctx = {.fold_max_elems = 8};
+  assert_null(mlc_pass_infer_shapes.run(&ctx, g));
+  assert_null(mlc_pass_fold_constants.run(&ctx, g));
+  assert_false(mlc_value_is_const(out0(big))); /* 20 > max(8, 2) */
+  assert_true(mlc_value_is_const(out0(small)));
+  assert_int_equal(g->nodes.len, 1);
+  mlc_graph_destroy(g);
+}
+
 static void test_fold_node_reports(void **state) {
   (void)state;
   mlc_graph_t *g = new_graph();
@@ -146,12 +162,24 @@ static void test_fold_node_reports(void **state) {
   assert_true(add->dead);
   expect_i64s(out0(add), I64S(2, 4, 6), 3);
   mlc_graph_destroy(g);
+
+  /* A graph input with a default value may be overridden: not folded. */
+  g = new_graph();
+  x = input(g, "x", I64, 1, I64S(3));
+  assert_null(mlc_value_set_const(g, x, I64S(1, 2, 3), 24, MLC_DATA_COPY));
+  add = node(g, MLC_OP_Add, "add", 2, VALS(x, x), 1);
+  assert_null(mlc_pass_infer_shapes.run(&ctx, g));
+  assert_null(mlc_pass_fold_constants.run(&ctx, g));
+  assert_false(add->dead);
+  assert_false(mlc_value_is_const(out0(add)));
+  mlc_graph_destroy(g);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_exporter_shape_chain),
       cmocka_unit_test(test_fold_constants_pass),
+      cmocka_unit_test(test_fold_does_not_grow_weights),
       cmocka_unit_test(test_fold_node_reports),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -159,10 +159,56 @@ static void test_fused_program_matches_unfused(void **state) {
   mlc_graph_destroy(g1);
 }
 
+
+/* MatMul [3,40]x[40,70] + bias[70] -> Gelu, fused into one kernel whose
+ * epilogue loads the bias at the output column. */
+static void test_matmul_epilogue(void **state) {
+  (void)state;
+  mlc_graph_t *gs[2];
+  char *arena[2];
+  mlc_program_t p[2];
+  for (int f = 0; f < 2; f++) {
+    mlc_graph_t *g;
+    assert_null(mlc_graph_create("m", &g));
+    static float a[3 * 40], b[40 * 70], bias[70];
+    for (int i = 0; i < 3 * 40; i++) a[i] = (float)((i * 7) % 9) / 9 - 0.4f;
+    for (int i = 0; i < 40 * 70; i++) b[i] = (float)((i * 5) % 11) / 11 - 0.5f;
+    for (int i = 0; i < 70; i++) bias[i] = (float)i / 70 - 0.5f;
+    mlc_value_t *av = mlc_graph_add_const(g, "a", MLC_DT_F32, 2, (int64_t[]){3, 40}, a, sizeof a, MLC_DATA_COPY);
+    mlc_value_t *bv = mlc_graph_add_const(g, "b", MLC_DT_F32, 2, (int64_t[]){40, 70}, b, sizeof b, MLC_DATA_COPY);
+    mlc_value_t *cv = mlc_graph_add_const(g, "bias", MLC_DT_F32, 1, (int64_t[]){70}, bias, sizeof bias, MLC_DATA_COPY);
+    mlc_value_t *mm = mlc_graph_add_value_static(g, "mm", MLC_DT_F32, 2, (int64_t[]){3, 70});
+    mlc_value_t *ad = mlc_graph_add_value_static(g, "ad", MLC_DT_F32, 2, (int64_t[]){3, 70});
+    mlc_value_t *y = mlc_graph_add_value_static(g, "y", MLC_DT_F32, 2, (int64_t[]){3, 70});
+    mlc_graph_add_node(g, MLC_OP_MatMul, "mm", 2, (mlc_value_t *[]){av, bv}, 1, &mm);
+    mlc_graph_add_node(g, MLC_OP_Add, "add", 2, (mlc_value_t *[]){cv, mm}, 1, &ad);
+    mlc_graph_add_node(g, MLC_OP_Gelu, "gelu", 1, &ad, 1, &y);
+    y->flags |= MLC_VALUE_OUTPUT;
+    MLC_VEC_PUSH(&g->outputs, y);
+    mlc_pass_ctx_t ctx = {0};
+    if (f) assert_null(mlc_pass_fuse.run(&ctx, g));
+    arena[f] = execute(g, &p[f]);
+    gs[f] = g;
+  }
+  assert_int_equal(p[0].kernels.len, 3);
+  assert_int_equal(p[1].kernels.len, 1);
+  assert_int_equal(p[1].kernels.data[0]->nbufs, 4); /* a, b, y, bias */
+  mlc_value_t *y0 = find(gs[0], "y"), *y1 = find(gs[1], "y");
+  const float *x0 = (const float *)(arena[0] + y0->storage.offset);
+  const float *x1 = (const float *)(arena[1] + y1->storage.offset);
+  for (int i = 0; i < 3 * 70; i++) assert_true(fabsf(x0[i] - x1[i]) <= 1e-6f);
+  for (int f = 0; f < 2; f++) {
+    free(arena[f]);
+    mlc_program_deinit(&p[f]);
+    mlc_graph_destroy(gs[f]);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_groups_and_flags),
       cmocka_unit_test(test_fused_program_matches_unfused),
+      cmocka_unit_test(test_matmul_epilogue),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -319,6 +319,36 @@ static void test_conv2d_groups_pads(void **s) {
   free(want);
 }
 
+
+/* 1-D Conv with auto_pad SAME_LOWER and stride 2 against a naive loop. */
+static void test_conv1d_same_lower(void **s) {
+  (void)s;
+  enum { C = 2, L = 9, M = 3, KL = 4, S = 2, OL = (L + S - 1) / S };
+  const int tot = (OL - 1) * S + KL - L, pb = tot - tot / 2;
+  float x[C * L], w[M * C * KL], want[M * OL];
+  fill(x, C * L, 9);
+  fill(w, M * C * KL, 10);
+  for (int m = 0; m < M; m++)
+    for (int o = 0; o < OL; o++) {
+      double acc = 0;
+      for (int c = 0; c < C; c++)
+        for (int k = 0; k < KL; k++) {
+          int i = o * S - pb + k;
+          if (i >= 0 && i < L) acc += x[c * L + i] * w[(m * C + c) * KL + k];
+        }
+      want[m * OL + o] = (float)acc;
+    }
+  mlc_value_t *in[2] = {cst(MLC_DT_F32, 3, (int64_t[]){1, C, L}, x),
+                        cst(MLC_DT_F32, 3, (int64_t[]){M, C, KL}, w)};
+  mlc_value_t *o = out(MLC_DT_F32, 3, (int64_t[]){1, M, OL});
+  mlc_node_t *n = node(MLC_OP_Conv, 2, in, 1, &o);
+  mlc_node_set_string(G, n, "auto_pad", "SAME_LOWER");
+  mlc_node_set_ints(G, n, "strides", (int64_t[]){S}, 1);
+  float *y = run1f(n);
+  near(y, want, M * OL, 1e-5f);
+  free(y);
+}
+
 /* ---- pools, normalization, reductions ---- */
 
 static void test_maxpool_indices_and_avgpool(void **s) {
@@ -562,6 +592,7 @@ int main(void) {
       cmocka_unit_test(test_matmul_batch_broadcast),
       cmocka_unit_test(test_gemm_trans_and_bias),
       cmocka_unit_test(test_conv2d_groups_pads),
+      cmocka_unit_test(test_conv1d_same_lower),
       cmocka_unit_test(test_maxpool_indices_and_avgpool),
       cmocka_unit_test(test_softmax_axis_and_coerce),
       cmocka_unit_test(test_layernorm_with_stats),
