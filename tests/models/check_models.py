@@ -277,7 +277,7 @@ def make_inputs(specs, batch, seed=0):
     return feeds
 
 
-def export(model, specs, path, opset, dyn_dim=None):
+def export(model, specs, path, opset, dyn_dim=None, fold=True):
     import torch
     model.eval()
     ex = make_inputs(specs, 1)
@@ -292,7 +292,7 @@ def export(model, specs, path, opset, dyn_dim=None):
     # (aten::_native_multi_head_attention), which has no ONNX export.
     torch.onnx.export(model, args, path, input_names=names,
                       output_names=["output"], opset_version=opset,
-                      do_constant_folding=True, dynamic_axes=dyn)
+                      do_constant_folding=fold, dynamic_axes=dyn)
 
 
 def rel_l2(out, ref):
@@ -334,13 +334,15 @@ def check_case(args, case, model_name, opset, dyn=None):
     import torch
     row = dict(case=case, opset=opset, compile_s=None, cpu_s=None, err=None,
                status="FAIL", note="")
-    work = os.path.join(args.work_dir, f"{case}-op{opset}")
+    raw = "-raw" if args.no_fold else ""
+    work = os.path.join(args.work_dir, f"{case}-op{opset}{raw}")
     os.makedirs(work, exist_ok=True)
     onnx_path = os.path.join(work, "model.onnx")
     torch.manual_seed(0)
     try:
         model, specs = BUILDERS[model_name]()
-        export(model, specs, onnx_path, opset, dyn[0] if dyn else None)
+        export(model, specs, onnx_path, opset, dyn[0] if dyn else None,
+               not args.no_fold)
     except Exception as e:  # torch cannot export this model at this opset
         row["status"], row["note"] = "NOEXPORT", f"{type(e).__name__}: " + \
             str(e).splitlines()[0][:120] if str(e) else type(e).__name__
@@ -428,6 +430,9 @@ def main():
     ap.add_argument("--only", default="",
                     help="comma-separated model names (default: all)")
     ap.add_argument("--no-dynamic", action="store_true")
+    ap.add_argument("--no-fold", action="store_true",
+                    help="export with do_constant_folding=False (the raw "
+                    "exporter graph, shape chains and weight transposes in)")
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--ort-opt", action="store_true",
