@@ -229,6 +229,39 @@ class MhaDecoder(object):
         return Model(), [("x", (1, seq, d), "f32")]
 
 
+def _seg(name, size=224):
+    """A torchvision segmentation model; the wrapper returns the 'out'
+    tensor of its dict."""
+    def build():
+        import torch
+        import torchvision
+
+        class Out(torch.nn.Module):
+            def __init__(self, m):
+                super().__init__()
+                self.m = m
+
+            def forward(self, x):
+                return self.m(x)["out"]
+        m = getattr(torchvision.models.segmentation, name)(
+            weights=None, weights_backbone=None)
+        return Out(m), [("input", (1, 3, size, size), "f32")]
+    return build
+
+
+# More families, opset 17 only by default (--extra).
+EXTRA = [
+    ("alexnet", _tv("alexnet")),
+    ("vgg11", _tv("vgg11")),
+    ("mnasnet0_5", _tv("mnasnet0_5")),
+    ("resnext50_32x4d", _tv("resnext50_32x4d")),
+    ("efficientnet_v2_s", _tv("efficientnet_v2_s")),
+    ("swin_t", _tv("swin_t")),
+    ("lraspp_mobilenet_v3_large", _seg("lraspp_mobilenet_v3_large")),
+    ("deeplabv3_mobilenet_v3_large",
+     _seg("deeplabv3_mobilenet_v3_large")),
+]
+
 CNNS = [
     ("resnet18", _tv("resnet18")),
     ("resnet50", _tv("resnet50")),
@@ -254,7 +287,7 @@ TRANSFORMERS = [
     ("bert_addmask", BertAddMask.build),
     ("mha_decoder", MhaDecoder.build),
 ]
-BUILDERS = dict(CNNS + TRANSFORMERS)
+BUILDERS = dict(CNNS + TRANSFORMERS + EXTRA)
 # Dynamic-batch variants: (case name, model, symbolic dim, bound size).
 DYNAMIC = [("resnet18", "N", 2), ("bert_like", "N", 2)]
 
@@ -430,6 +463,9 @@ def main():
     ap.add_argument("--only", default="",
                     help="comma-separated model names (default: all)")
     ap.add_argument("--no-dynamic", action="store_true")
+    ap.add_argument("--extra", action="store_true",
+                    help="also the EXTRA families (segmentation, Swin, ...)"
+                    " at the highest opset")
     ap.add_argument("--no-fold", action="store_true",
                     help="export with do_constant_folding=False (the raw "
                     "exporter graph, shape chains and weight transposes in)")
@@ -453,6 +489,8 @@ def main():
         plan += [(name, name, o, None) for o in cnn_opsets]
     for name, _ in TRANSFORMERS:
         plan += [(name, name, o, None) for o in opsets]
+    if args.extra:
+        plan += [(name, name, max(opsets), None) for name, _ in EXTRA]
     if not args.no_dynamic:
         for name, sym, n in DYNAMIC:
             plan.append((f"{name}_dyn{sym}={n}", name, max(opsets),
