@@ -303,9 +303,13 @@ static mlc_status_t *norm_dropout(mlc_onnx_node_t *n, const char **why) {
     return NULL;
   }
   if (n->nin > 2 && n->in[2]) {
-    const mlc_value_t *tm = n->in[2];
-    if (!mlc_value_is_const(tm) || mlc_value_numel(tm) != 1 ||
-        mlc_value_const_int(tm, 0) != 0) {
+    /* Training mode with a constant ratio of 0 keeps every element and
+     * scales by 1/(1-0): a copy (torchvision's Swin exports this). */
+    const mlc_value_t *tm = n->in[2], *r = n->nin > 1 ? n->in[1] : NULL;
+    bool keep_all = r && mlc_value_is_const(r) && mlc_value_numel(r) == 1 &&
+                    mlc_value_const_float(r, 0) == 0.0;
+    if (!keep_all && (!mlc_value_is_const(tm) || mlc_value_numel(tm) != 1 ||
+                      mlc_value_const_int(tm, 0) != 0)) {
       *why = "training mode";
       return NULL;
     }
