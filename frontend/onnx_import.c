@@ -187,7 +187,9 @@ static mlc_status_t *add_initializer(import_ctx_t *c, size_t i) {
   if (mlc_onnx_names_get(&c->values, tp->name))
     return MLC_ERR(INVALID_MODEL, "initializer '%s' is defined twice", tp->name);
   mlc_tensor_t t;
-  MLC_RETURN_IF(mlc_onnx_tensor_to_graph(c->g, tp, c->base_dir, tp->name, &t));
+  const char *what = mlc_arena_printf(&c->g->arena, "tensor '%s'", tp->name);
+  if (!what) return oom(tp->name);
+  MLC_RETURN_IF(mlc_onnx_tensor_to_graph(c->g, tp, c->base_dir, what, &t));
   mlc_value_t *v = mlc_graph_add_const(c->g, tp->name, t.dtype, t.rank, t.dims,
                                        t.data, t.nbytes, MLC_DATA_BORROW);
   if (!v || !mlc_onnx_names_put(&c->values, v->name, v)) return oom(tp->name);

@@ -62,7 +62,8 @@ typedef struct mlc_onnx_tensor {
 
 /* Checks dtype and dims of `tp` and finds its data (raw_data, a typed
  * field, or external data relative to `base_dir`).  `what` names the
- * tensor in messages.  On success the caller owns out's heap/map. */
+ * tensor in messages ("tensor 'w'", "node 'c' (Constant): attribute
+ * 'value'").  On success the caller owns out's heap/map. */
 mlc_status_t *mlc_onnx_tensor_decode(const Onnx__TensorProto *tp,
                                      const char *base_dir, const char *what,
                                      mlc_onnx_tensor_t *out);

@@ -270,13 +270,23 @@ static mlc_status_t *norm_concat_old(mlc_onnx_node_t *n, const char **why) {
   return NULL;
 }
 
+/* Every Cast: `to` must name an ONNX type. */
+static mlc_status_t *norm_cast(mlc_onnx_node_t *n, const char **why) {
+  const mlc_attr_t *a = mlc_onnx_attr_find(n, "to");
+  if (!a || a->kind != MLC_ATTR_INT)
+    return MLC_ERR(INVALID_MODEL, "%s: attribute 'to' (an int) is required",
+                   n->desc);
+  mlc_dtype_t dt;
+  return mlc_onnx_dtype_check(a->i, n->desc, &dt);
+}
+
 static mlc_status_t *norm_cast_old(mlc_onnx_node_t *n, const char **why) {
   static const char *names[] = {
       "UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32",
       "INT64", "STRING", "BOOL", "FLOAT16", "DOUBLE", "UINT32", "UINT64",
       "COMPLEX64", "COMPLEX128", "BFLOAT16"};
   mlc_attr_t *a = mlc_onnx_attr_find(n, "to");
-  if (!a || a->kind != MLC_ATTR_STRING) return NULL; /* checked below */
+  if (!a || a->kind != MLC_ATTR_STRING) return norm_cast(n, why);
   for (int i = 1; i < (int)(sizeof names / sizeof *names); i++) {
     if (strcmp(a->s, names[i]) == 0) {
       a->kind = MLC_ATTR_INT;
@@ -387,7 +397,7 @@ static const op_row_t op_rows[] = {
     SIMPLE(HardSwish, 14), SIMPLE(Tanh, 1), SIMPLE(Erf, 9), SIMPLE(Gelu, 20),
     SIMPLE(Floor, 1), SIMPLE(Ceil, 1), SIMPLE(Round, 11), SIMPLE(Sign, 9),
     SIMPLE(Sin, 7), SIMPLE(Cos, 7), SIMPLE(Not, 1), SIMPLE(IsNaN, 9),
-    ROW(Cast, 1, norm_cast_old), SIMPLE(Cast, 6),
+    ROW(Cast, 1, norm_cast_old), ROW(Cast, 6, norm_cast),
     ROW(Clip, 1, norm_clip_old), SIMPLE(Clip, 11),
     ROW(Add, 1, norm_legacy_bcast), SIMPLE(Add, 7),
     ROW(Sub, 1, norm_legacy_bcast), SIMPLE(Sub, 7),
@@ -452,6 +462,10 @@ mlc_status_t *mlc_onnx_op_convert(mlc_onnx_node_t *n, bool *unknown,
   const op_row_t *r = find_row(n->np->op_type, n->opset);
   if (!r) {
     *unknown = true;
+    int first = 0; /* rows of one op are in ascending order */
+    for (size_t i = 0; i < sizeof op_rows / sizeof *op_rows && !first; i++)
+      if (strcmp(op_rows[i].onnx, n->np->op_type) == 0) first = op_rows[i].since;
+    if (first) *why = mlc_arena_printf(&n->g->arena, "needs opset %d", first);
     return NULL;
   }
   n->op = r->op;

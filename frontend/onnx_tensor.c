@@ -39,21 +39,21 @@ static mlc_status_t *tensor_size(const Onnx__TensorProto *tp, size_t esize,
                                  const char *what, size_t *numel,
                                  size_t *nbytes) {
   if (tp->n_dims > MLC_ONNX_MAX_RANK)
-    return MLC_ERR(UNSUPPORTED, "tensor '%s': rank %zu is above %d", what,
+    return MLC_ERR(UNSUPPORTED, "%s: rank %zu is above %d", what,
                    tp->n_dims, MLC_ONNX_MAX_RANK);
   size_t n = 1;
   for (size_t i = 0; i < tp->n_dims; i++) {
     int64_t d = tp->dims[i];
     if (d < 0)
-      return MLC_ERR(INVALID_MODEL, "tensor '%s': dim %zu is negative (%lld)",
+      return MLC_ERR(INVALID_MODEL, "%s: dim %zu is negative (%lld)",
                      what, i, (long long)d);
     if (d && n > SIZE_MAX / (uint64_t)d)
-      return MLC_ERR(INVALID_MODEL, "tensor '%s': element count overflows",
+      return MLC_ERR(INVALID_MODEL, "%s: element count overflows",
                      what);
     n *= (size_t)d;
   }
   if (esize && n > SIZE_MAX / esize)
-    return MLC_ERR(INVALID_MODEL, "tensor '%s': byte size overflows", what);
+    return MLC_ERR(INVALID_MODEL, "%s: byte size overflows", what);
   *numel = n;
   *nbytes = n * esize;
   return NULL;
@@ -92,7 +92,7 @@ static mlc_status_t *unpack_typed(const Onnx__TensorProto *tp, field_t f,
                                   size_t esize, size_t count, size_t nbytes,
                                   const char *what, mlc_onnx_tensor_t *out) {
   uint8_t *buf = malloc(nbytes ? nbytes : 1);
-  if (!buf) return MLC_ERR(OUT_OF_MEMORY, "tensor '%s'", what);
+  if (!buf) return MLC_ERR(OUT_OF_MEMORY, "%s", what);
   switch (f) {
   case F_FLOAT: memcpy(buf, tp->float_data, nbytes); break;
   case F_INT64: memcpy(buf, tp->int64_data, nbytes); break;
@@ -124,17 +124,17 @@ static mlc_status_t *unpack_typed(const Onnx__TensorProto *tp, field_t f,
 /* Rejects absolute locations and any '..' component. */
 static mlc_status_t *check_location(const char *loc, const char *what) {
   if (!loc || !*loc)
-    return MLC_ERR(INVALID_MODEL, "tensor '%s': external data has no location",
+    return MLC_ERR(INVALID_MODEL, "%s: external data has no location",
                    what);
   if (loc[0] == '/' || loc[0] == '\\')
     return MLC_ERR(INVALID_MODEL,
-                   "tensor '%s': external data location '%s' is absolute",
+                   "%s: external data location '%s' is absolute",
                    what, loc);
   for (const char *p = loc; *p;) {
     size_t n = strcspn(p, "/\\");
     if (n == 2 && p[0] == '.' && p[1] == '.')
       return MLC_ERR(INVALID_MODEL,
-                     "tensor '%s': external data location '%s' leaves the "
+                     "%s: external data location '%s' leaves the "
                      "model folder", what, loc);
     p += n;
     if (*p) p++;
@@ -153,7 +153,7 @@ static mlc_status_t *parse_u64(const char *s, const char *key,
   *out = v;
   return NULL;
 bad:
-  return MLC_ERR(INVALID_MODEL, "tensor '%s': external data %s '%s' is not "
+  return MLC_ERR(INVALID_MODEL, "%s: external data %s '%s' is not "
                  "a number", what, key, s ? s : "");
 }
 
@@ -163,22 +163,22 @@ static mlc_status_t *map_external(const char *path, uint64_t offset,
                                   size_t nbytes, const char *what,
                                   mlc_onnx_tensor_t *out) {
   if (has_length && length != nbytes)
-    return MLC_ERR(INVALID_MODEL, "tensor '%s': external data length %llu, "
+    return MLC_ERR(INVALID_MODEL, "%s: external data length %llu, "
                    "but dims and dtype need %zu bytes", what,
                    (unsigned long long)length, nbytes);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return MLC_ERR(IO_ERROR, "tensor '%s': %s: %s", what, path,
+  if (fd < 0) return MLC_ERR(IO_ERROR, "%s: %s: %s", what, path,
                              strerror(errno));
   struct stat sb;
   if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
     close(fd);
-    return MLC_ERR(IO_ERROR, "tensor '%s': %s is not a regular file", what,
+    return MLC_ERR(IO_ERROR, "%s: %s is not a regular file", what,
                    path);
   }
   uint64_t fsize = (uint64_t)sb.st_size;
   if (offset > fsize || nbytes > fsize - offset) {
     close(fd);
-    return MLC_ERR(INVALID_MODEL, "tensor '%s': external data [%llu, +%zu) "
+    return MLC_ERR(INVALID_MODEL, "%s: external data [%llu, +%zu) "
                    "is past the end of %s (%llu bytes)", what,
                    (unsigned long long)offset, nbytes, path,
                    (unsigned long long)fsize);
@@ -190,7 +190,7 @@ static mlc_status_t *map_external(const char *path, uint64_t offset,
                              (off_t)start) : NULL;
   close(fd);
   if (maplen && addr == MAP_FAILED)
-    return MLC_ERR(IO_ERROR, "tensor '%s': mmap %s: %s", what, path,
+    return MLC_ERR(IO_ERROR, "%s: mmap %s: %s", what, path,
                    strerror(errno));
   out->kind = MLC_ONNX_DATA_MAP;
   out->map_addr = addr;
@@ -221,7 +221,7 @@ static mlc_status_t *decode_external(const Onnx__TensorProto *tp,
   const char *dir = base_dir && *base_dir ? base_dir : ".";
   size_t plen = strlen(dir) + strlen(loc) + 2;
   char *path = malloc(plen);
-  if (!path) return MLC_ERR(OUT_OF_MEMORY, "tensor '%s'", what);
+  if (!path) return MLC_ERR(OUT_OF_MEMORY, "%s", what);
   snprintf(path, plen, "%s/%s", dir, loc);
   mlc_status_t *st = map_external(path, offset, has_length, length, nbytes,
                                   what, out);
@@ -234,13 +234,13 @@ mlc_status_t *mlc_onnx_tensor_decode(const Onnx__TensorProto *tp,
                                      mlc_onnx_tensor_t *out) {
   memset(out, 0, sizeof *out);
   if (!tp->has_data_type)
-    return MLC_ERR(INVALID_MODEL, "tensor '%s': no data type", what);
+    return MLC_ERR(INVALID_MODEL, "%s: no data type", what);
   mlc_dtype_t dt;
   MLC_RETURN_IF(mlc_onnx_dtype_check(tp->data_type, what, &dt));
   size_t esize = mlc_dtype_size(dt), per_elem;
   field_t f = typed_field(dt, &per_elem);
   if (!esize || f == F_NONE)
-    return MLC_ERR(UNSUPPORTED, "tensor '%s': data type %s is not supported",
+    return MLC_ERR(UNSUPPORTED, "%s: data type %s is not supported",
                    what, mlc_dtype_name(dt));
   size_t numel = 0, nbytes = 0;
   MLC_RETURN_IF(tensor_size(tp, esize, what, &numel, &nbytes));
@@ -253,7 +253,7 @@ mlc_status_t *mlc_onnx_tensor_decode(const Onnx__TensorProto *tp,
     return decode_external(tp, base_dir, nbytes, what, out);
   if (tp->has_raw_data) {
     if (tp->raw_data.len != nbytes)
-      return MLC_ERR(INVALID_MODEL, "tensor '%s': raw_data has %zu bytes, "
+      return MLC_ERR(INVALID_MODEL, "%s: raw_data has %zu bytes, "
                      "dims and dtype %s need %zu", what, tp->raw_data.len,
                      mlc_dtype_name(dt), nbytes);
     out->kind = MLC_ONNX_DATA_PROTO;
@@ -262,7 +262,7 @@ mlc_status_t *mlc_onnx_tensor_decode(const Onnx__TensorProto *tp,
   }
   size_t have = field_count(tp, f);
   if (have / per_elem != numel || have % per_elem)
-    return MLC_ERR(INVALID_MODEL, "tensor '%s': %zu typed values for %zu "
+    return MLC_ERR(INVALID_MODEL, "%s: %zu typed values for %zu "
                    "elements of %s", what, have, numel, mlc_dtype_name(dt));
   /* Fields whose layout is already the packed one are used in place. */
   const void *direct = f == F_FLOAT ? (const void *)tp->float_data
@@ -331,7 +331,7 @@ static mlc_status_t *hand_to_graph(mlc_graph_t *g, Onnx__TensorProto *tp,
       break;
     t->kind = MLC_ONNX_DATA_PROTO;
     *data = t->data ? t->data : mlc_arena_alloc(&g->arena, 1);
-    return *data ? NULL : MLC_ERR(OUT_OF_MEMORY, "tensor '%s'", what);
+    return *data ? NULL : MLC_ERR(OUT_OF_MEMORY, "%s", what);
   case MLC_ONNX_DATA_PROTO:
     if (t->nbytes && steal_block(tp, t->data, false) &&
         mlc_graph_adopt_heap(g, (void *)t->data)) {
@@ -340,9 +340,9 @@ static mlc_status_t *hand_to_graph(mlc_graph_t *g, Onnx__TensorProto *tp,
       return NULL;
     }
     *data = mlc_arena_memdup(&g->arena, t->data, t->nbytes);
-    return *data ? NULL : MLC_ERR(OUT_OF_MEMORY, "tensor '%s'", what);
+    return *data ? NULL : MLC_ERR(OUT_OF_MEMORY, "%s", what);
   }
-  return MLC_ERR(OUT_OF_MEMORY, "tensor '%s'", what);
+  return MLC_ERR(OUT_OF_MEMORY, "%s", what);
 }
 
 mlc_status_t *mlc_onnx_tensor_to_graph(mlc_graph_t *g, Onnx__TensorProto *tp,
@@ -354,7 +354,7 @@ mlc_status_t *mlc_onnx_tensor_to_graph(mlc_graph_t *g, Onnx__TensorProto *tp,
                                    (size_t)t.rank * sizeof *dims);
   const void *data = NULL;
   mlc_status_t *st = dims ? hand_to_graph(g, tp, &t, what, &data)
-                          : MLC_ERR(OUT_OF_MEMORY, "tensor '%s'", what);
+                          : MLC_ERR(OUT_OF_MEMORY, "%s", what);
   if (st) {
     mlc_onnx_tensor_release(&t);
     return st;
@@ -403,7 +403,9 @@ mlc_status_t *mlc_onnx_read_tensor_file(const char *path, char **out_name,
   free(buf);
   if (st) return mlc_status_annotate(st, "%s", path);
   char *dir = dir_of(path);
-  const char *what = tp->name && *tp->name ? tp->name : path;
+  char what[256];
+  snprintf(what, sizeof what, "tensor '%.200s'",
+           tp->name && *tp->name ? tp->name : "");
   mlc_onnx_tensor_t d;
   st = dir ? mlc_onnx_tensor_decode(tp, dir, what, &d)
            : MLC_ERR(OUT_OF_MEMORY, "%s", path);

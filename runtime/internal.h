@@ -53,6 +53,5 @@ uint64_t mlcrt_fnv1a64(const void *data, size_t n);
 /* The same loop from the offset basis 1469598103934665603, a digit short of
  * the standard one, which ir/program.c's mlc_fnv1a64 used in the first
  * compilers; side files they wrote are accepted too (see model.c). */
-uint64_t mlcrt_fnv1a64_legacy(const void *data, size_t n);
 
 #endif

@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,8 +123,7 @@ static mlcrt_status_t *map_weights(mlcrt_model_t *m, const char *dir) {
       m->map_len = d->weights_bytes;
       m->weights = p;
       uint64_t h = mlcrt_fnv1a64(p, d->weights_bytes);
-      if (h != d->weights_hash &&
-          mlcrt_fnv1a64_legacy(p, d->weights_bytes) != d->weights_hash)
+      if (h != d->weights_hash)
         st = mlcrt_status_make(
             MLCRT_IO_ERROR,
             "weights file '%s': hash %016llx, expected %016llx (stale or "
@@ -232,8 +232,11 @@ static mlcrt_status_t *load(const char *path, mlcrt_model_t **out_model) {
     return mlcrt_status_make(MLCRT_NOT_FOUND, "%s", strerror(errno));
   void *h = open_library(path);
   if (!h) {
+    /* A bare name the loader did not find anywhere is "not found" too. */
     const char *err = dlerror();
-    return mlcrt_status_make(MLCRT_INCOMPATIBLE, "cannot load: %s",
+    bool missing = err && strstr(err, "cannot open shared object file");
+    return mlcrt_status_make(missing ? MLCRT_NOT_FOUND : MLCRT_INCOMPATIBLE,
+                             "cannot load: %s",
                              err ? err : "unknown dlopen error");
   }
   void *sym = dlsym(h, MLCRT_GET_SYMBOL);

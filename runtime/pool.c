@@ -20,7 +20,9 @@
 #include "internal.h"
 #include "pool.h"
 
-#define MLCRT_POOL_SPINS 2000
+#ifndef MLCRT_POOL_SPINS
+#define MLCRT_POOL_SPINS 2000 /* about 10-100 us of pause instructions */
+#endif
 
 typedef struct worker {
   struct mlcrt_pool *pool;
@@ -38,7 +40,7 @@ struct mlcrt_pool {
   atomic_uint_fast64_t generation;
   atomic_int pending;
   atomic_bool busy;
-  bool stop; /* under mu */
+  atomic_bool stop; /* set under mu; also read while spinning */
   /* The current job: written by the caller before `generation` moves. */
   int64_t n;
   int64_t chunks;
@@ -64,15 +66,16 @@ void mlcrt_pool_chunk(int64_t n, int64_t chunks, int64_t i, int64_t *begin,
 /* Waits for a generation other than `seen`; returns false on stop. */
 static bool wait_for_job(struct mlcrt_pool *p, uint_fast64_t seen) {
   for (int i = 0; i < MLCRT_POOL_SPINS; i++) {
-    if (atomic_load_explicit(&p->generation, memory_order_acquire) != seen)
-      return true;
+    if (atomic_load_explicit(&p->generation, memory_order_acquire) != seen ||
+        atomic_load_explicit(&p->stop, memory_order_relaxed))
+      break;
     cpu_relax();
   }
   pthread_mutex_lock(&p->mu);
-  while (!p->stop &&
+  while (!atomic_load_explicit(&p->stop, memory_order_relaxed) &&
          atomic_load_explicit(&p->generation, memory_order_acquire) == seen)
     pthread_cond_wait(&p->work_cv, &p->mu);
-  bool stop = p->stop;
+  bool stop = atomic_load_explicit(&p->stop, memory_order_relaxed);
   pthread_mutex_unlock(&p->mu);
   return !stop;
 }
@@ -136,7 +139,7 @@ void mlcrt_pool_parallel_for(void *pool, int64_t n, mlc_abi_task_fn fn,
 
 static void stop_workers(struct mlcrt_pool *p) {
   pthread_mutex_lock(&p->mu);
-  p->stop = true;
+  atomic_store_explicit(&p->stop, true, memory_order_relaxed);
   pthread_cond_broadcast(&p->work_cv);
   pthread_mutex_unlock(&p->mu);
   for (int32_t i = 0; i < p->num_started; i++)
@@ -184,6 +187,7 @@ mlcrt_status_t *mlcrt_pool_create(int32_t num_threads,
   atomic_init(&p->generation, 0);
   atomic_init(&p->pending, 0);
   atomic_init(&p->busy, false);
+  atomic_init(&p->stop, false);
   mlcrt_status_t *st = start_workers(p);
   if (st) {
     mlcrt_pool_release(p);

@@ -137,10 +137,6 @@ uint64_t mlcrt_fnv1a64(const void *data, size_t n) {
   return fnv1a64_from(0xcbf29ce484222325ull, data, n);
 }
 
-uint64_t mlcrt_fnv1a64_legacy(const void *data, size_t n) {
-  return fnv1a64_from(1469598103934665603ull, data, n);
-}
-
 #define MLCRT_STR2(x) #x
 #define MLCRT_STR(x) MLCRT_STR2(x)
 

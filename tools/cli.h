@@ -30,6 +30,7 @@ typedef enum { MLC_OUT_NPY, MLC_OUT_PB } mlc_out_format_t;
 typedef struct mlc_cli_compile {
   mlc_compile_options_t opts;
   mlc_dim_binding_t *dims; /* heap; opts.dims points here */
+  mlc_const_binding_t *consts; /* heap; opts.consts points here */
 } mlc_cli_compile_t;
 
 typedef struct mlc_cli_run {

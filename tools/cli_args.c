@@ -97,6 +97,9 @@ static const char compile_help[] =
     "  --cpu NAME             LLVM CPU name overriding the target's\n"
     "  --dim NAME=N           size of symbolic input dim NAME (repeatable;\n"
     "                         unbound dims get 1)\n"
+    "  --const NAME=FILE      freeze input NAME to the tensor in FILE (.npy\n"
+    "                         or .pb); it stops being a model input. For\n"
+    "                         inputs that decide shapes (repeatable)\n"
     "  --name ID              model name, a C identifier (default: from OUT)\n"
     "  --print-after PASS     print the graph after PASS (or 'all') to stderr\n"
     "  --verify-each          run the graph verifier after every pass\n"
@@ -250,7 +253,7 @@ static bool add_input(mlc_cli_run_t *o, const char *arg, FILE *err) {
 
 enum {
   C_OUTPUT = 1, C_OPT, C_EMIT, C_TARGET, C_CPU, C_DIM, C_NAME, C_PRINT_AFTER,
-  C_VERIFY, C_TIME, C_WEIGHTS, C_NO_HEADER,
+  C_VERIFY, C_TIME, C_WEIGHTS, C_NO_HEADER, C_CONST,
 };
 
 static const opt_spec_t compile_specs[] = {
@@ -260,6 +263,7 @@ static const opt_spec_t compile_specs[] = {
     {"name", 0, true, C_NAME},          {"print-after", 0, true, C_PRINT_AFTER},
     {"verify-each", 0, false, C_VERIFY}, {"time-passes", 0, false, C_TIME},
     {"weights-limit", 0, true, C_WEIGHTS}, {"no-header", 0, false, C_NO_HEADER},
+    {"const", 0, true, C_CONST},
     {"help", 'h', false, OPT_HELP},     {"version", 0, false, OPT_VERSION},
     {NULL, 0, false, 0},
 };
@@ -303,6 +307,28 @@ static bool is_c_identifier(const char *s) {
   return true;
 }
 
+/* Appends a --const binding NAME=FILE (both point into argv). */
+static bool add_const(mlc_cli_compile_t *o, const char *arg, FILE *err) {
+  const char *eq = strchr(arg, '=');
+  if (!eq || eq == arg || !eq[1]) {
+    fprintf(err, "mlc compile: --const wants NAME=FILE, got '%s'\n", arg);
+    return false;
+  }
+  int n = o->opts.nconsts;
+  mlc_const_binding_t *nc = realloc(o->consts, (size_t)(n + 1) * sizeof *nc);
+  char *name = strndup(arg, (size_t)(eq - arg));
+  if (!nc || !name) {
+    free(name);
+    if (nc) o->consts = nc;
+    fprintf(err, "mlc: out of memory\n");
+    return false;
+  }
+  nc[n] = (mlc_const_binding_t){name, eq + 1};
+  o->consts = nc;
+  o->opts.nconsts = n + 1;
+  return true;
+}
+
 /* Applies one compile option; returns false after printing an error. */
 static bool compile_option(mlc_cli_compile_t *o, int id, const char *arg,
                            bool *emit_given, FILE *err) {
@@ -316,6 +342,7 @@ static bool compile_option(mlc_cli_compile_t *o, int id, const char *arg,
   case C_TIME: c->time_passes = true; return true;
   case C_NO_HEADER: c->write_header = false; return true;
   case C_DIM: return add_dim(&o->dims, &c->ndims, arg, err, "compile");
+  case C_CONST: return add_const(o, arg, err);
   case C_OPT:
     if (parse_int(arg, 0, 3, &c->opt_level)) return true;
     fprintf(err, "mlc compile: optimization level must be 0..3, got '%s'\n", arg);
@@ -358,6 +385,7 @@ static int compile_check(mlc_cli_compile_t *o, bool emit_given, FILE *err) {
     return usage_error(err, "compile", compile_usage);
   }
   c->dims = o->dims;
+  c->consts = o->consts;
   return MLC_CLI_CONTINUE;
 }
 
@@ -392,6 +420,11 @@ void mlc_cli_compile_free(mlc_cli_compile_t *o) {
   o->dims = NULL;
   o->opts.dims = NULL;
   o->opts.ndims = 0;
+  for (int i = 0; i < o->opts.nconsts; i++) free((char *)o->consts[i].name);
+  free(o->consts);
+  o->consts = NULL;
+  o->opts.consts = NULL;
+  o->opts.nconsts = 0;
 }
 
 /* ---- run and bench ----------------------------------------------------- */

@@ -41,9 +41,25 @@ static mlc_status_t *write_outputs(const mlc_cli_run_t *o, mlc_cli_session_t *r)
   return NULL;
 }
 
+/* Refuses up front (before running) an output that .npy cannot hold. */
+static mlc_status_t *check_format(const mlc_cli_run_t *o,
+                                  const mlc_cli_session_t *r) {
+  for (int32_t i = 0; o->format == MLC_OUT_NPY && i < r->nout; i++) {
+    const mlc_host_tensor_t *t = &r->outputs[i];
+    if (mlc_npy_descr(t->dtype)) continue;
+    mlcrt_tensor_info_t info;
+    MLC_RETURN_IF(mlc_cli_from_rt(mlcrt_model_output_info(r->model, i, &info)));
+    return MLC_ERR(UNSUPPORTED, "output '%s' is %s, which .npy cannot hold; "
+                   "use --output-format pb", info.name,
+                   t->dtype == MLC_DT_BF16 ? "bfloat16" : mlc_dtype_name(t->dtype));
+  }
+  return NULL;
+}
+
 static mlc_status_t *run(const mlc_cli_run_t *o) {
   mlc_cli_session_t r;
   mlc_status_t *st = mlc_cli_session_open(o, false, &r);
+  if (!st) st = check_format(o, &r);
   if (!st) st = mlc_cli_from_rt(mlcrt_session_run(r.session));
   if (!st) st = write_outputs(o, &r);
   mlc_cli_session_close(&r);

@@ -16,7 +16,9 @@
 #include "frontend/onnx.h"
 #include "passes/lower.h"
 #include "passes/pass.h"
+#include "tools/cli.h"
 #include "tools/driver.h"
+#include "tools/npy.h"
 
 static FILE *diag_of(const mlc_compile_options_t *o) {
   return o->diag ? o->diag : stderr;
@@ -92,6 +94,66 @@ static mlc_status_t *bind_dims(const mlc_compile_options_t *o,
   return NULL;
 }
 
+/* ---- --const: freezing inputs ----------------------------------------- */
+
+static mlc_status_t *check_frozen_shape(const mlc_value_t *v,
+                                        const mlc_host_tensor_t *t) {
+  if (t->dtype != v->dtype)
+    return MLC_ERR(INVALID_ARGUMENT, "the file holds %s, the input is %s",
+                   mlc_dtype_name(t->dtype), mlc_dtype_name(v->dtype));
+  if (v->rank >= 0 && v->rank != t->rank)
+    return MLC_ERR(INVALID_ARGUMENT, "the file has rank %d, the input %d",
+                   t->rank, v->rank);
+  for (int d = 0; v->rank >= 0 && d < v->rank; d++)
+    if (!v->dims[d].sym && v->dims[d].value >= 0 &&
+        v->dims[d].value != t->dims[d])
+      return MLC_ERR(INVALID_ARGUMENT, "dim %d is %lld in the file, %lld in "
+                     "the model", d, (long long)t->dims[d],
+                     (long long)v->dims[d].value);
+  return NULL;
+}
+
+/* Turns graph input `name` into a constant holding the tensor in `path`. */
+static mlc_status_t *freeze_input(mlc_graph_t *g, const char *name,
+                                  const char *path) {
+  size_t i = 0;
+  while (i < g->inputs.len && strcmp(g->inputs.data[i]->name, name) != 0) i++;
+  if (i == g->inputs.len)
+    return MLC_ERR(INVALID_ARGUMENT, "the model has no input named '%s'",
+                   name);
+  mlc_value_t *v = g->inputs.data[i];
+  mlc_host_tensor_t t;
+  MLC_RETURN_IF(mlc_cli_read_tensor(path, &t));
+  mlc_status_t *st = check_frozen_shape(v, &t);
+  if (!st) {
+    mlc_value_t tmp = *v; /* the file's shape, the value's dims storage */
+    tmp.rank = t.rank;
+    tmp.dims = mlc_arena_calloc(&g->arena, (size_t)t.rank + 1, sizeof *tmp.dims);
+    if (!tmp.dims) st = MLC_ERR(OUT_OF_MEMORY, "freezing '%s'", name);
+    for (int d = 0; !st && d < t.rank; d++)
+      tmp.dims[d] = (mlc_dim_t){t.dims[d], NULL};
+    if (!st) {
+      *v = tmp;
+      st = mlc_value_set_const(g, v, t.data, t.nbytes, MLC_DATA_COPY);
+    }
+  }
+  mlc_host_tensor_free(&t);
+  if (st) return mlc_status_annotate(st, "%s", path);
+  v->flags &= ~(unsigned)MLC_VALUE_INPUT;
+  memmove(&g->inputs.data[i], &g->inputs.data[i + 1],
+          (g->inputs.len - i - 1) * sizeof *g->inputs.data);
+  g->inputs.len--;
+  return NULL;
+}
+
+static mlc_status_t *freeze_inputs(const mlc_compile_options_t *o,
+                                   mlc_graph_t *g) {
+  for (int i = 0; i < o->nconsts; i++)
+    MLC_RETURN_IF_ERROR(freeze_input(g, o->consts[i].name, o->consts[i].path),
+                        "--const %s", o->consts[i].name);
+  return NULL;
+}
+
 static mlc_status_t *make_ctx(const mlc_compile_options_t *o,
                               mlc_target_t *target, mlc_pass_ctx_t *ctx) {
   if (o->opt_level < 0 || o->opt_level > 3)
@@ -121,7 +183,8 @@ static mlc_status_t *load(const mlc_compile_options_t *o, mlc_pass_ctx_t *ctx,
   mlc_graph_t *g = NULL;
   if (!o->model_path) return MLC_ERR(INVALID_ARGUMENT, "no model path given");
   MLC_RETURN_IF(mlc_onnx_import_file(o->model_path, NULL, &g));
-  mlc_status_t *st = bind_dims(o, g);
+  mlc_status_t *st = freeze_inputs(o, g);
+  if (!st) st = bind_dims(o, g);
   if (!st && optimize) {
     const mlc_pass_t *const *passes;
     size_t n;

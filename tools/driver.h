@@ -20,6 +20,15 @@ typedef struct mlc_dim_binding {
   int64_t value;
 } mlc_dim_binding_t;
 
+/* --const NAME=FILE: graph input NAME frozen to the tensor in FILE (.npy
+ * or .pb).  mlc compiles static shapes, so inputs that decide shapes
+ * (a Reshape's shape, Reduce axes, Pad pads...) must be known at compile
+ * time; a frozen input is no longer an input of the compiled model. */
+typedef struct mlc_const_binding {
+  const char *name;
+  const char *path;
+} mlc_const_binding_t;
+
 typedef struct mlc_compile_options {
   const char *model_path;
   const char *output_path;  /* required */
@@ -30,6 +39,8 @@ typedef struct mlc_compile_options {
   const char *model_name;   /* NULL: from the output file name */
   const mlc_dim_binding_t *dims; /* --dim NAME=N */
   int ndims;
+  const mlc_const_binding_t *consts; /* --const NAME=FILE */
+  int nconsts;
   const char *print_after;
   bool verify_each, time_passes;
   bool write_header;        /* <output minus extension>.h beside the output */

@@ -100,7 +100,7 @@ mlcrt_status_t *mlcrt_model_find_input(const mlcrt_model_t *model,
                                        const char *name, int32_t *out_index);
 mlcrt_status_t *mlcrt_model_find_output(const mlcrt_model_t *model,
                                         const char *name, int32_t *out_index);
-/* Model name, producer and target strings from the descriptor. */
+/* Model name and target strings from the descriptor. */
 const char *mlcrt_model_name(const mlcrt_model_t *model);
 const char *mlcrt_model_target(const mlcrt_model_t *model);
 size_t mlcrt_model_arena_bytes(const mlcrt_model_t *model);

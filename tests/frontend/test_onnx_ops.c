@@ -185,6 +185,14 @@ static void test_reduce_split_reshape_cast(void **state) {
   assert_int_equal(mlc_node_attr_int(g->nodes.data[0], "to", 0), MLC_DT_I64);
   mlc_graph_destroy(g);
 
+  m = unary_model(&b, 13, "Cast", &n);
+  tb_attr_i(&b, n, "to", 77);
+  mlc_status_t *st = tb_import(&b, m, &g);
+  assert_int_equal(mlc_status_code(st), MLC_INVALID_MODEL);
+  assert_string_equal(mlc_status_message(st),
+                      "node 'n' (Cast): data type 77 is not an ONNX type");
+  mlc_status_free(st);
+
   m = unary_model(&b, 1, "Concat", &n);
   g = import_ok(&b, m);
   assert_int_equal(mlc_node_attr_int(g->nodes.data[0], "axis", 0), 1);
@@ -287,7 +295,7 @@ static void test_unsupported_listed_together(void **state) {
                       "unsupported ops (5 nodes): NonMaxSuppression (node "
                       "'nms'), TopK (node 'topk_3'), FusedThing (domain "
                       "'com.example', node 'f'), If (node #4: graph "
-                      "attribute), Gelu (node 'too_new')");
+                      "attribute), Gelu (node 'too_new': needs opset 20)");
   mlc_status_free(st);
   tb_free(&b);
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -138,6 +139,29 @@ static void test_many_jobs_and_pools(void **state) {
   mlcrt_pool_parallel_for(NULL, 3, count, &r); /* no pool: inline */
 }
 
+static double cpu_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Between jobs the workers sleep: an idle pool of 4 burns (almost) no CPU
+ * time, while 3 spinning workers would burn 3 x 0.3 s. */
+static void test_idle_pool_sleeps(void **state) {
+  (void)state;
+  static record_t r;
+  memset(&r, 0, sizeof r);
+  mlcrt_pool_t *p = NULL;
+  assert_null(mlcrt_pool_create(4, &p));
+  mlcrt_pool_parallel_for(p, 8, count, &r);
+  usleep(20000); /* past the bounded spin */
+  double before = cpu_seconds();
+  usleep(300000);
+  double used = cpu_seconds() - before;
+  if (used > 0.05) fail_msg("idle pool used %.3f s of CPU in 0.3 s", used);
+  mlcrt_pool_release(p);
+}
+
 static void test_status_and_dtypes(void **state) {
   (void)state;
   assert_int_equal(mlcrt_status_code(NULL), MLCRT_OK);
@@ -172,6 +196,7 @@ int main(void) {
       cmocka_unit_test(test_spreads),
       cmocka_unit_test(test_nested),
       cmocka_unit_test(test_many_jobs_and_pools),
+      cmocka_unit_test(test_idle_pool_sleeps),
       cmocka_unit_test(test_status_and_dtypes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,10 +12,15 @@
 #include "mlc/mlcrt.h"
 #include "runtime/fixture.h"
 
-/* Under AddressSanitizer, let a huge allocation fail with NULL (as libc's
- * malloc does) instead of stopping the program: test_arena_too_large. */
+/* Under Address- or ThreadSanitizer, let a huge allocation fail with NULL
+ * (as libc's malloc does) instead of stopping the program:
+ * test_arena_too_large. */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) {
+  return "allocator_may_return_null=1";
+}
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void) {
   return "allocator_may_return_null=1";
 }
 

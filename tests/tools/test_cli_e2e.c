@@ -230,8 +230,18 @@ static void test_inspect_bench_emit(void **state) {
   assert_non_null(strstr(out_text, "\"iters\": 3"));
   EXPECT(0, "compile net.onnx -o - --emit graph");
   assert_non_null(strstr(out_text, "Relu"));
-  EXPECT(0, "compile net.onnx -o net.ll --name custom_name");
-  assert_int_equal(access("net.h", R_OK), 0);
+  /* Model names: --name, else from the output file, as a C identifier;
+   * the header lands beside the output, in a folder made on demand. */
+  EXPECT(0, "compile net.onnx -o lib/named.so --name custom_name");
+  slurp("lib/named.h", out_text, sizeof out_text);
+  assert_non_null(strstr(out_text, "custom_name_model_get"));
+  EXPECT(0, "compile net.onnx -o 9lives-net.v2.so");
+  EXPECT(0, "inspect 9lives-net.v2.so");
+  assert_non_null(strstr(out_text, "model:    m_9lives_net_v2\n"));
+  EXPECT(0, "compile net.onnx -o net.ll"); /* kind from the extension */
+  assert_int_equal(access("net.ll", R_OK), 0);
+  EXPECT(0, "compile net.onnx -o net2.so --no-header");
+  assert_int_equal(access("net2.h", F_OK), -1);
   EXPECT(1, "inspect net.ll"); /* neither ONNX nor a library */
 }
 

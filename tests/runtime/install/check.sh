@@ -9,11 +9,23 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/mlc-install-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cc=${CC:-cc}
 
-cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+# The whole install when the compiler was built, else the runtime alone.
+if [ -x "$build/tools/mlc" ]; then
+  cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+  test -x "$tmp/prefix/bin/mlc"
+else
+  echo "no $build/tools/mlc: installing the runtime component only"
+  cmake --install "$build" --prefix "$tmp/prefix" --component runtime \
+    >/dev/null
+fi
 test -f "$tmp/prefix/include/mlc/mlcrt.h"
 test -f "$tmp/prefix/include/mlc/model_abi.h"
 
-cmake -S "$here" -B "$tmp/cmake" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+cmake -S "$here" -B "$tmp/cmake" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+  >"$tmp/configure.log"
+if [ -x "$tmp/prefix/bin/mlc" ]; then  # MLC_EXECUTABLE must point at it
+  grep -q "; mlc: $tmp/prefix/bin/mlc\$" "$tmp/configure.log"
+fi
 cmake --build "$tmp/cmake" >/dev/null
 "$tmp/cmake/consumer_shared"
 "$tmp/cmake/consumer_static"
