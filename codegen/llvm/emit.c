@@ -174,9 +174,21 @@ static mlc_status_t *build_module(mlc_cg_t *cg, emit_t *e) {
   mlc_cg_declare_externals(cg);
   LLVMValueRef *fns = calloc(p->kernels.len + 1, sizeof *fns);
   if (!fns) return MLC_ERR(OUT_OF_MEMORY, "codegen");
+  uint64_t *hashes = calloc(p->kernels.len + 1, sizeof *hashes);
+  if (!hashes) {
+    free(fns);
+    return MLC_ERR(OUT_OF_MEMORY, "codegen");
+  }
   mlc_status_t *st = NULL;
-  for (size_t i = 0; i < p->kernels.len && !st; i++)
-    st = mlc_cg_kernel(cg, p->kernels.data[i], &fns[i]);
+  for (size_t i = 0; i < p->kernels.len && !st; i++) {
+    const mlc_tkernel_t *k = p->kernels.data[i];
+    hashes[i] = mlc_cg_kernel_hash(k);
+    for (size_t j = 0; j < i && !fns[i]; j++) /* identical kernel: reuse */
+      if (hashes[j] == hashes[i] && mlc_cg_kernel_same(p->kernels.data[j], k))
+        fns[i] = fns[j];
+    if (!fns[i]) st = mlc_cg_kernel(cg, k, &fns[i]);
+  }
+  free(hashes);
   if (!st) st = mlc_cg_host(cg, fns, e->weights_file, e->hash);
   if (!st) tag_functions(cg, e);
   if (!st) st = verify(cg);

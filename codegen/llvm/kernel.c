@@ -8,40 +8,32 @@
  * inliner turns it into scoped alias metadata.  The tile loop decomposes
  * the linear tile index row-major into the grid variables.
  *
- * Values in registers: bool is i1 (i8 in memory); f16 and bf16 are kept as
- * float holding an exactly representable value (each result is rounded
- * back), so arithmetic never depends on LLVM's half/bfloat support; in
- * memory they are half and i16.  Loop and local variables live in allocas
+ * Values in registers: bool is i1 (i8 in memory); f16 and bf16 are
+ * computed in float, rounded to their type only by stores, casts and
+ * constants (as ir/tile_interp.c does), so arithmetic never depends on
+ * LLVM's half/bfloat support; in memory they are half and i16.  Loop and local variables live in allocas
  * that SROA/mem2reg promote.  Semantics follow ir/tile.h: guarded integer
- * division, NaN-propagating float min/max (llvm.minimum/maximum),
- * roundeven, saturating float->int casts.
+ * division, NaN-propagating float min/max, roundeven, saturating
+ * float->int casts; where ir/tile.h is silent, ir/tile_interp.c decides
+ * (min/max of equal values, integer POW, logic ops on floats).
  */
 #include <llvm-c/DebugInfo.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "codegen/llvm/cg.h"
+#include "codegen/llvm/kernel.h"
 
-typedef struct kstate {
-  mlc_cg_t *cg;
-  LLVMBuilderRef b;
-  const mlc_tkernel_t *k;
-  LLVMValueRef fn;
-  LLVMBasicBlockRef entry; /* allocas only; branches on at the end */
-  LLVMValueRef *bufs;      /* base pointers */
-  LLVMValueRef *vars;      /* grid: value; loop/local: alloca */
-  mlc_status_t *err;       /* first error */
-  int in_index;            /* > 0 while emitting a buffer index */
-} kstate_t;
 
-static void fail(kstate_t *s, mlc_status_t *st) {
+
+void mlc_cgk_fail(kstate_t *s, mlc_status_t *st) {
   if (!s->err) s->err = st;
   else mlc_status_free(st);
 }
 
 /* ---- types ---------------------------------------------------------------- */
 
-static LLVMTypeRef reg_type(mlc_cg_t *cg, mlc_dtype_t dt) {
+LLVMTypeRef mlc_cgk_reg_type(mlc_cg_t *cg, mlc_dtype_t dt) {
   switch (dt) {
   case MLC_DT_BOOL: return cg->t_i1;
   case MLC_DT_I8: case MLC_DT_U8: return cg->t_i8;
@@ -54,12 +46,12 @@ static LLVMTypeRef reg_type(mlc_cg_t *cg, mlc_dtype_t dt) {
   }
 }
 
-static LLVMTypeRef mem_type(mlc_cg_t *cg, mlc_dtype_t dt) {
+LLVMTypeRef mlc_cgk_mem_type(mlc_cg_t *cg, mlc_dtype_t dt) {
   switch (dt) {
   case MLC_DT_BOOL: return cg->t_i8;
   case MLC_DT_F16: return cg->t_half;
   case MLC_DT_BF16: return cg->t_i16;
-  default: return reg_type(cg, dt);
+  default: return mlc_cgk_reg_type(cg, dt);
   }
 }
 
@@ -68,10 +60,52 @@ static bool is_signed_int(mlc_dtype_t dt) {
   return mlc_dtype_is_int(dt) && mlc_dtype_is_signed(dt);
 }
 
+/* The type of a value in the current mode: `t`, or <lanes x t> while
+ * emitting widened code (widen.c). */
+static LLVMTypeRef ty(kstate_t *s, LLVMTypeRef t) {
+  return s->lanes ? LLVMVectorType(t, s->lanes) : t;
+}
+
+LLVMValueRef mlc_cgk_splat(LLVMValueRef c, unsigned lanes) {
+  if (!lanes) return c;
+  LLVMValueRef v[64];
+  for (unsigned i = 0; i < lanes && i < 64; i++) v[i] = c;
+  return LLVMConstVector(v, lanes);
+}
+
+static bool is_vec(LLVMValueRef v) {
+  return LLVMGetTypeKind(LLVMTypeOf(v)) == LLVMVectorTypeKind;
+}
+
+static LLVMTypeRef scalar_of(LLVMTypeRef t) {
+  return LLVMGetTypeKind(t) == LLVMVectorTypeKind ? LLVMGetElementType(t) : t;
+}
+
+/* Applies a scalar call lane by lane (libm, mlc.ipow) to vector operands. */
+typedef LLVMValueRef (*scalar_fn)(kstate_t *s, LLVMValueRef a, LLVMValueRef b,
+                                  const void *ctx);
+static LLVMValueRef per_lane(kstate_t *s, scalar_fn f, LLVMValueRef a,
+                             LLVMValueRef b, const void *ctx, LLVMTypeRef rt) {
+  LLVMValueRef r = LLVMGetPoison(rt);
+  unsigned n = LLVMGetVectorSize(LLVMTypeOf(a));
+  for (unsigned i = 0; i < n; i++) {
+    LLVMValueRef idx = LLVMConstInt(s->cg->t_i32, i, 0);
+    LLVMValueRef x = LLVMBuildExtractElement(s->b, a, idx, "");
+    LLVMValueRef y = b ? LLVMBuildExtractElement(s->b, b, idx, "") : NULL;
+    r = LLVMBuildInsertElement(s->b, r, f(s, x, y, ctx), idx, "");
+  }
+  return r;
+}
+
+/* An integer constant of scalar type `t` in the current mode. */
+static LLVMValueRef kint(kstate_t *s, LLVMTypeRef t, unsigned long long v) {
+  return mlc_cgk_splat(LLVMConstInt(t, v, 0), s->lanes);
+}
+
 /* ---- helpers ---------------------------------------------------------------- */
 
-static LLVMValueRef call_intr(kstate_t *s, const char *name, LLVMTypeRef *tys,
-                              size_t ntys, LLVMValueRef *args, unsigned nargs) {
+LLVMValueRef mlc_cgk_call_intr(kstate_t *s, const char *name, LLVMTypeRef *tys,
+                               size_t ntys, LLVMValueRef *args, unsigned nargs) {
   unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
   LLVMValueRef f = LLVMGetIntrinsicDeclaration(s->cg->mod, id, tys, ntys);
   LLVMTypeRef ft = LLVMIntrinsicGetType(s->cg->ctx, id, tys, ntys);
@@ -80,20 +114,37 @@ static LLVMValueRef call_intr(kstate_t *s, const char *name, LLVMTypeRef *tys,
 
 static LLVMValueRef intr1(kstate_t *s, const char *name, LLVMValueRef a) {
   LLVMTypeRef t = LLVMTypeOf(a);
-  return call_intr(s, name, &t, 1, &a, 1);
+  return mlc_cgk_call_intr(s, name, &t, 1, &a, 1);
 }
 
 static LLVMValueRef intr2(kstate_t *s, const char *name, LLVMValueRef a,
                           LLVMValueRef b) {
   LLVMTypeRef t = LLVMTypeOf(a);
   LLVMValueRef args[2] = {a, b};
-  return call_intr(s, name, &t, 1, args, 2);
+  return mlc_cgk_call_intr(s, name, &t, 1, args, 2);
 }
 
 /* A libm function of one argument (float or double), declared pure. */
 static LLVMValueRef libm1(kstate_t *s, const char *fname, const char *dname,
+                          LLVMValueRef a);
+static LLVMValueRef libm1_lane(kstate_t *s, LLVMValueRef a, LLVMValueRef b,
+                               const void *names) {
+  (void)b;
+  const char *const *n = names;
+  return libm1(s, n[0], n[1], a);
+}
+
+static LLVMValueRef libm1(kstate_t *s, const char *fname, const char *dname,
                           LLVMValueRef a) {
   mlc_cg_t *cg = s->cg;
+  if (is_vec(a)) {
+    const char *names[2] = {fname, dname};
+    unsigned lanes = s->lanes;
+    s->lanes = 0;
+    LLVMValueRef r = per_lane(s, libm1_lane, a, NULL, names, LLVMTypeOf(a));
+    s->lanes = lanes;
+    return r;
+  }
   bool f64 = LLVMTypeOf(a) == cg->t_f64;
   LLVMTypeRef t = f64 ? cg->t_f64 : cg->t_f32;
   LLVMTypeRef ft = LLVMFunctionType(t, &t, 1, 0);
@@ -104,41 +155,44 @@ static LLVMValueRef libm1(kstate_t *s, const char *fname, const char *dname,
 }
 
 static LLVMValueRef fconst(kstate_t *s, LLVMValueRef like, double v) {
-  return LLVMConstReal(LLVMTypeOf(like), v);
+  return mlc_cgk_splat(LLVMConstReal(scalar_of(LLVMTypeOf(like)), v), s->lanes);
 }
 
-static LLVMValueRef iconst(LLVMValueRef like, long long v) {
-  return LLVMConstInt(LLVMTypeOf(like), (unsigned long long)v, 1);
+static LLVMValueRef iconst(kstate_t *s, LLVMValueRef like, long long v) {
+  LLVMTypeRef t = scalar_of(LLVMTypeOf(like));
+  return mlc_cgk_splat(LLVMConstInt(t, (unsigned long long)v, 1), s->lanes);
 }
+
+
 
 /* float -> bf16 bits (i16), round to nearest even, NaN kept quiet. */
 static LLVMValueRef bf16_encode(kstate_t *s, LLVMValueRef v) {
   mlc_cg_t *cg = s->cg;
   LLVMBuilderRef b = s->b;
-  LLVMValueRef bits = LLVMBuildBitCast(b, v, cg->t_i32, "");
-  LLVMValueRef hi = LLVMBuildLShr(b, bits, LLVMConstInt(cg->t_i32, 16, 0), "");
-  LLVMValueRef lsb = LLVMBuildAnd(b, hi, LLVMConstInt(cg->t_i32, 1, 0), "");
-  LLVMValueRef r = LLVMBuildAdd(b, bits, LLVMConstInt(cg->t_i32, 0x7fff, 0), "");
+  LLVMValueRef bits = LLVMBuildBitCast(b, v, ty(s, cg->t_i32), "");
+  LLVMValueRef hi = LLVMBuildLShr(b, bits, kint(s, cg->t_i32, 16), "");
+  LLVMValueRef lsb = LLVMBuildAnd(b, hi, kint(s, cg->t_i32, 1), "");
+  LLVMValueRef r = LLVMBuildAdd(b, bits, kint(s, cg->t_i32, 0x7fff), "");
   r = LLVMBuildAdd(b, r, lsb, "");
-  r = LLVMBuildLShr(b, r, LLVMConstInt(cg->t_i32, 16, 0), "");
-  LLVMValueRef qnan = LLVMBuildOr(b, hi, LLVMConstInt(cg->t_i32, 0x40, 0), "");
+  r = LLVMBuildLShr(b, r, kint(s, cg->t_i32, 16), "");
+  LLVMValueRef qnan = LLVMBuildOr(b, hi, kint(s, cg->t_i32, 0x40), "");
   LLVMValueRef isnan = LLVMBuildFCmp(b, LLVMRealUNO, v, v, "");
   r = LLVMBuildSelect(b, isnan, qnan, r, "");
-  return LLVMBuildTrunc(b, r, cg->t_i16, "");
+  return LLVMBuildTrunc(b, r, ty(s, cg->t_i16), "");
 }
 
 static LLVMValueRef bf16_decode(kstate_t *s, LLVMValueRef bits16) {
   mlc_cg_t *cg = s->cg;
-  LLVMValueRef w = LLVMBuildZExt(s->b, bits16, cg->t_i32, "");
-  w = LLVMBuildShl(s->b, w, LLVMConstInt(cg->t_i32, 16, 0), "");
-  return LLVMBuildBitCast(s->b, w, cg->t_f32, "");
+  LLVMValueRef w = LLVMBuildZExt(s->b, bits16, ty(s, cg->t_i32), "");
+  w = LLVMBuildShl(s->b, w, kint(s, cg->t_i32, 16), "");
+  return LLVMBuildBitCast(s->b, w, ty(s, cg->t_f32), "");
 }
 
 /* Rounds a float register value to the precision of `dt` (f16, bf16). */
 static LLVMValueRef round_to(kstate_t *s, mlc_dtype_t dt, LLVMValueRef v) {
   if (dt == MLC_DT_F16) {
-    LLVMValueRef h = LLVMBuildFPTrunc(s->b, v, s->cg->t_half, "");
-    return LLVMBuildFPExt(s->b, h, s->cg->t_f32, "");
+    LLVMValueRef h = LLVMBuildFPTrunc(s->b, v, ty(s, s->cg->t_half), "");
+    return LLVMBuildFPExt(s->b, h, ty(s, s->cg->t_f32), "");
   }
   if (dt == MLC_DT_BF16) return bf16_decode(s, bf16_encode(s, v));
   return v;
@@ -149,19 +203,14 @@ static LLVMValueRef round_to(kstate_t *s, mlc_dtype_t dt, LLVMValueRef v) {
 static LLVMValueRef ex(kstate_t *s, const mlc_texpr_t *e);
 
 static LLVMValueRef poison(kstate_t *s, mlc_dtype_t dt) {
-  LLVMTypeRef t = reg_type(s->cg, dt);
+  LLVMTypeRef t = mlc_cgk_reg_type(s->cg, dt);
   return LLVMGetPoison(t ? t : s->cg->t_i64);
 }
 
 static LLVMValueRef ex_const(kstate_t *s, const mlc_texpr_t *e) {
-  LLVMTypeRef t = reg_type(s->cg, e->dtype);
+  LLVMTypeRef t = mlc_cgk_reg_type(s->cg, e->dtype);
   if (e->dtype == MLC_DT_BOOL) return LLVMConstInt(t, e->c.i != 0, 0);
   if (!is_float(e->dtype)) return LLVMConstInt(t, (unsigned long long)e->c.i, 1);
-  if (e->dtype == MLC_DT_F16) {
-    LLVMValueRef h = LLVMConstReal(s->cg->t_f64, e->c.f);
-    h = LLVMBuildFPTrunc(s->b, h, s->cg->t_half, "");
-    return LLVMBuildFPExt(s->b, h, s->cg->t_f32, "");
-  }
   return round_to(s, e->dtype, LLVMConstReal(t, e->c.f));
 }
 
@@ -172,42 +221,39 @@ static LLVMValueRef elem_ptr(kstate_t *s, int buf, const mlc_texpr_t *index) {
   s->in_index++;
   LLVMValueRef idx = ex(s, index);
   s->in_index--;
-  LLVMTypeRef mt = mem_type(s->cg, s->k->bufs[buf].dtype);
+  LLVMTypeRef mt = mlc_cgk_mem_type(s->cg, s->k->bufs[buf].dtype);
   return LLVMBuildInBoundsGEP2(s->b, mt, s->bufs[buf], &idx, 1, "");
 }
 
 static LLVMValueRef ex_load(kstate_t *s, const mlc_texpr_t *e) {
   mlc_dtype_t dt = s->k->bufs[e->load.buf].dtype;
   LLVMValueRef p = elem_ptr(s, e->load.buf, e->load.index);
-  LLVMValueRef v = LLVMBuildLoad2(s->b, mem_type(s->cg, dt), p, "");
+  LLVMValueRef v = LLVMBuildLoad2(s->b, mlc_cgk_mem_type(s->cg, dt), p, "");
+  return mlc_cgk_from_mem(s, dt, v);
+}
+
+LLVMValueRef mlc_cgk_from_mem(kstate_t *s, mlc_dtype_t dt, LLVMValueRef v) {
   switch (dt) {
-  case MLC_DT_BOOL:
-    return LLVMBuildICmp(s->b, LLVMIntNE, v, LLVMConstInt(s->cg->t_i8, 0, 0), "");
-  case MLC_DT_F16: return LLVMBuildFPExt(s->b, v, s->cg->t_f32, "");
+  case MLC_DT_BOOL: return LLVMBuildICmp(s->b, LLVMIntNE, v, kint(s, s->cg->t_i8, 0), "");
+  case MLC_DT_F16: return LLVMBuildFPExt(s->b, v, ty(s, s->cg->t_f32), "");
   case MLC_DT_BF16: return bf16_decode(s, v);
   default: return v;
   }
 }
 
-static LLVMValueRef to_mem(kstate_t *s, mlc_dtype_t dt, LLVMValueRef v) {
+LLVMValueRef mlc_cgk_to_mem(kstate_t *s, mlc_dtype_t dt, LLVMValueRef v) {
   switch (dt) {
-  case MLC_DT_BOOL: return LLVMBuildZExt(s->b, v, s->cg->t_i8, "");
-  case MLC_DT_F16: return LLVMBuildFPTrunc(s->b, v, s->cg->t_half, "");
+  case MLC_DT_BOOL: return LLVMBuildZExt(s->b, v, ty(s, s->cg->t_i8), "");
+  case MLC_DT_F16: return LLVMBuildFPTrunc(s->b, v, ty(s, s->cg->t_half), "");
   case MLC_DT_BF16: return bf16_encode(s, v);
   default: return v;
   }
 }
 
-/* int -> double, for math that only exists on floats. */
-static LLVMValueRef int_to_f64(kstate_t *s, mlc_dtype_t dt, LLVMValueRef v) {
-  return is_signed_int(dt) ? LLVMBuildSIToFP(s->b, v, s->cg->t_f64, "")
-                           : LLVMBuildUIToFP(s->b, v, s->cg->t_f64, "");
-}
-
 static LLVMValueRef f_to_int_sat(kstate_t *s, mlc_dtype_t dt, LLVMValueRef v) {
-  LLVMTypeRef tys[2] = {reg_type(s->cg, dt), LLVMTypeOf(v)};
+  LLVMTypeRef tys[2] = {ty(s, mlc_cgk_reg_type(s->cg, dt)), LLVMTypeOf(v)};
   const char *n = is_signed_int(dt) ? "llvm.fptosi.sat" : "llvm.fptoui.sat";
-  return call_intr(s, n, tys, 2, &v, 1);
+  return mlc_cgk_call_intr(s, n, tys, 2, &v, 1);
 }
 
 static LLVMValueRef float_unary(kstate_t *s, mlc_tunop_t op, LLVMValueRef a) {
@@ -237,33 +283,30 @@ static LLVMValueRef int_unary(kstate_t *s, mlc_tunop_t op, mlc_dtype_t dt,
     if (!is_signed_int(dt)) return a;
     return intr2(s, "llvm.abs", a, LLVMConstInt(s->cg->t_i1, 0, 0));
   case MLC_TU_NOT: return LLVMBuildNot(s->b, a, "");
-  case MLC_TU_FLOOR: case MLC_TU_CEIL: case MLC_TU_ROUND: return a;
-  case MLC_TU_ISNAN: return LLVMConstInt(s->cg->t_i1, 0, 0);
-  default: /* transcendental on ints: via double, saturating back */
-    return f_to_int_sat(s, dt, float_unary(s, op, int_to_f64(s, dt, a)));
+  case MLC_TU_ISNAN: return kint(s, s->cg->t_i1, 0);
+  default: return a; /* floor, sqrt, exp... of an int: itself (interpreter) */
   }
 }
 
-static LLVMValueRef ex_unary(kstate_t *s, const mlc_texpr_t *e) {
-  const mlc_texpr_t *x = e->un.a;
-  LLVMValueRef a = ex(s, x);
-  if (!is_float(x->dtype)) return int_unary(s, e->un.op, x->dtype, a);
-  if (e->un.op == MLC_TU_ISNAN) return LLVMBuildFCmp(s->b, LLVMRealUNO, a, a, "");
-  return round_to(s, x->dtype, float_unary(s, e->un.op, a));
+LLVMValueRef mlc_cgk_unary(kstate_t *s, mlc_tunop_t op, mlc_dtype_t dt,
+                           LLVMValueRef a) {
+  if (!is_float(dt)) return int_unary(s, op, dt, a);
+  if (op == MLC_TU_ISNAN) return LLVMBuildFCmp(s->b, LLVMRealUNO, a, a, "");
+  return float_unary(s, op, a);
 }
 
 /* Integer DIV/MOD that never trap: x/0 = 0, x%0 = 0, MIN/-1 = MIN. */
 static LLVMValueRef int_divmod(kstate_t *s, bool div, mlc_dtype_t dt,
                                LLVMValueRef a, LLVMValueRef b) {
   LLVMBuilderRef B = s->b;
-  LLVMValueRef zero = iconst(a, 0), one = iconst(a, 1);
+  LLVMValueRef zero = iconst(s, a, 0), one = iconst(s, a, 1);
   LLVMValueRef isz = LLVMBuildICmp(B, LLVMIntEQ, b, zero, "");
   if (!is_signed_int(dt)) {
     LLVMValueRef d = LLVMBuildSelect(B, isz, one, b, "");
     LLVMValueRef r = div ? LLVMBuildUDiv(B, a, d, "") : LLVMBuildURem(B, a, d, "");
     return LLVMBuildSelect(B, isz, zero, r, "");
   }
-  LLVMValueRef ism1 = LLVMBuildICmp(B, LLVMIntEQ, b, iconst(a, -1), "");
+  LLVMValueRef ism1 = LLVMBuildICmp(B, LLVMIntEQ, b, iconst(s, a, -1), "");
   LLVMValueRef bad = LLVMBuildOr(B, isz, ism1, "");
   LLVMValueRef d = LLVMBuildSelect(B, bad, one, b, "");
   if (!div) return LLVMBuildSRem(B, a, d, ""); /* x%1 = 0 covers both */
@@ -282,10 +325,51 @@ static LLVMValueRef float_binary(kstate_t *s, mlc_tbinop_t op, LLVMValueRef a,
   case MLC_TB_DIV: return LLVMBuildFDiv(B, a, b, "");
   case MLC_TB_MOD: return LLVMBuildFRem(B, a, b, "");
   case MLC_TB_POW: return intr2(s, "llvm.pow", a, b);
-  case MLC_TB_MIN: return intr2(s, "llvm.minimum", a, b);
-  case MLC_TB_MAX: return intr2(s, "llvm.maximum", a, b);
-  default: return a; /* logic ops on floats: rejected by the verifier */
+  case MLC_TB_MIN: case MLC_TB_MAX: {
+    /* NaN if either is NaN, else a < b ? a : b (a > b for MAX). */
+    LLVMRealPredicate p = op == MLC_TB_MIN ? LLVMRealOLT : LLVMRealOGT;
+    LLVMValueRef pick = LLVMBuildSelect(B, LLVMBuildFCmp(B, p, a, b, ""), a, b, "");
+    LLVMValueRef uno = LLVMBuildFCmp(B, LLVMRealUNO, a, b, "");
+    return LLVMBuildSelect(B, uno, fconst(s, a, NAN), pick, "");
   }
+  default: { /* AND/OR/XOR: logical, 1.0 or 0.0 */
+    LLVMValueRef x = LLVMBuildFCmp(B, LLVMRealUNE, a, fconst(s, a, 0.0), "");
+    LLVMValueRef y = LLVMBuildFCmp(B, LLVMRealUNE, b, fconst(s, b, 0.0), "");
+    LLVMValueRef r = op == MLC_TB_AND  ? LLVMBuildAnd(B, x, y, "")
+                     : op == MLC_TB_OR ? LLVMBuildOr(B, x, y, "")
+                                       : LLVMBuildXor(B, x, y, "");
+    return LLVMBuildUIToFP(B, r, LLVMTypeOf(a), "");
+  }
+  }
+}
+
+/* Integer POW through the module's mlc.ipow on the i64-extended operands,
+ * wrapped back to the type. */
+static LLVMValueRef int_pow(kstate_t *s, mlc_dtype_t dt, LLVMValueRef a,
+                            LLVMValueRef b);
+static LLVMValueRef int_pow_lane(kstate_t *s, LLVMValueRef a, LLVMValueRef b,
+                                 const void *dt) {
+  return int_pow(s, *(const mlc_dtype_t *)dt, a, b);
+}
+
+static LLVMValueRef int_pow(kstate_t *s, mlc_dtype_t dt, LLVMValueRef a,
+                            LLVMValueRef b) {
+  if (is_vec(a)) {
+    unsigned lanes = s->lanes;
+    s->lanes = 0;
+    LLVMValueRef r = per_lane(s, int_pow_lane, a, b, &dt, LLVMTypeOf(a));
+    s->lanes = lanes;
+    return r;
+  }
+  LLVMTypeRef ft, t = LLVMTypeOf(a);
+  LLVMValueRef fn = mlc_cg_ipow_fn(s->cg, &ft);
+  bool sg = is_signed_int(dt) || dt == MLC_DT_U64;
+  LLVMTypeRef I = s->cg->t_i64;
+  LLVMValueRef args[2] = {
+      sg ? LLVMBuildSExtOrBitCast(s->b, a, I, "") : LLVMBuildZExtOrBitCast(s->b, a, I, ""),
+      sg ? LLVMBuildSExtOrBitCast(s->b, b, I, "") : LLVMBuildZExtOrBitCast(s->b, b, I, "")};
+  LLVMValueRef r = LLVMBuildCall2(s->b, ft, fn, args, 2, "");
+  return LLVMBuildTruncOrBitCast(s->b, r, t, "");
 }
 
 static LLVMValueRef int_binary(kstate_t *s, mlc_tbinop_t op, mlc_dtype_t dt,
@@ -299,10 +383,7 @@ static LLVMValueRef int_binary(kstate_t *s, mlc_tbinop_t op, mlc_dtype_t dt,
   case MLC_TB_MUL: return nsw ? LLVMBuildNSWMul(B, a, b, "") : LLVMBuildMul(B, a, b, "");
   case MLC_TB_DIV: return int_divmod(s, true, dt, a, b);
   case MLC_TB_MOD: return int_divmod(s, false, dt, a, b);
-  case MLC_TB_POW: {
-    LLVMValueRef p = intr2(s, "llvm.pow", int_to_f64(s, dt, a), int_to_f64(s, dt, b));
-    return f_to_int_sat(s, dt, p);
-  }
+  case MLC_TB_POW: return int_pow(s, dt, a, b);
   case MLC_TB_MIN: return intr2(s, sg ? "llvm.smin" : "llvm.umin", a, b);
   case MLC_TB_MAX: return intr2(s, sg ? "llvm.smax" : "llvm.umax", a, b);
   case MLC_TB_AND: return LLVMBuildAnd(B, a, b, "");
@@ -325,17 +406,16 @@ static LLVMValueRef compare(kstate_t *s, mlc_tbinop_t op, mlc_dtype_t dt,
   return LLVMBuildICmp(s->b, is_signed_int(dt) ? si[i] : ui[i], a, b, "");
 }
 
-static LLVMValueRef ex_binary(kstate_t *s, const mlc_texpr_t *e) {
-  mlc_dtype_t dt = e->bin.a->dtype;
-  LLVMValueRef a = ex(s, e->bin.a), b = ex(s, e->bin.b);
+LLVMValueRef mlc_cgk_binary(kstate_t *s, mlc_tbinop_t op, mlc_dtype_t dt,
+                            LLVMValueRef a, LLVMValueRef b) {
   if (LLVMTypeOf(a) != LLVMTypeOf(b)) {
-    fail(s, MLC_ERR(INTERNAL, "%s: operands of '%s' differ in dtype",
-                    s->k->name, mlc_tbinop_name(e->bin.op)));
-    return poison(s, e->dtype);
+    mlc_cgk_fail(s, MLC_ERR(INTERNAL, "%s: operands of '%s' differ in dtype",
+                            s->k->name, mlc_tbinop_name(op)));
+    return a;
   }
-  if (e->bin.op >= MLC_TB_EQ) return compare(s, e->bin.op, dt, a, b);
-  if (!is_float(dt)) return int_binary(s, e->bin.op, dt, a, b);
-  return round_to(s, dt, float_binary(s, e->bin.op, a, b));
+  if (op >= MLC_TB_EQ) return compare(s, op, dt, a, b);
+  if (!is_float(dt)) return int_binary(s, op, dt, a, b);
+  return float_binary(s, op, a, b);
 }
 
 static LLVMValueRef cast_from_float(kstate_t *s, mlc_dtype_t from,
@@ -344,38 +424,34 @@ static LLVMValueRef cast_from_float(kstate_t *s, mlc_dtype_t from,
   if (to == MLC_DT_BOOL)
     return LLVMBuildFCmp(s->b, LLVMRealUNE, v, fconst(s, v, 0.0), "");
   if (!is_float(to)) return f_to_int_sat(s, to, v);
-  if (to == MLC_DT_F64) return from == MLC_DT_F64 ? v : LLVMBuildFPExt(s->b, v, cg->t_f64, "");
-  if (from == MLC_DT_F64 && to == MLC_DT_F16) {
-    LLVMValueRef h = LLVMBuildFPTrunc(s->b, v, cg->t_half, "");
-    return LLVMBuildFPExt(s->b, h, cg->t_f32, "");
-  }
-  if (from == MLC_DT_F64) v = LLVMBuildFPTrunc(s->b, v, cg->t_f32, "");
+  if (to == MLC_DT_F64) return from == MLC_DT_F64 ? v : LLVMBuildFPExt(s->b, v, ty(s, cg->t_f64), "");
+  if (from == MLC_DT_F64) v = LLVMBuildFPTrunc(s->b, v, ty(s, cg->t_f32), "");
   return round_to(s, to, v);
 }
 
-static LLVMValueRef ex_cast(kstate_t *s, const mlc_texpr_t *e) {
-  mlc_dtype_t from = e->cast.a->dtype, to = e->dtype;
-  LLVMValueRef v = ex(s, e->cast.a);
-  LLVMTypeRef tt = reg_type(s->cg, to);
+LLVMValueRef mlc_cgk_cast(kstate_t *s, mlc_dtype_t from, mlc_dtype_t to,
+                          LLVMValueRef v) {
+  LLVMTypeRef tt = ty(s, mlc_cgk_reg_type(s->cg, to));
   if (is_float(from)) return cast_from_float(s, from, to, v);
   if (to == MLC_DT_BOOL) {
     if (from == MLC_DT_BOOL) return v;
-    return LLVMBuildICmp(s->b, LLVMIntNE, v, iconst(v, 0), "");
+    return LLVMBuildICmp(s->b, LLVMIntNE, v, iconst(s, v, 0), "");
   }
   bool sg = is_signed_int(from);
   if (is_float(to)) {
     v = sg ? LLVMBuildSIToFP(s->b, v, tt, "") : LLVMBuildUIToFP(s->b, v, tt, "");
     return round_to(s, to, v);
   }
-  unsigned fw = LLVMGetIntTypeWidth(LLVMTypeOf(v)), tw = LLVMGetIntTypeWidth(tt);
+  unsigned fw = LLVMGetIntTypeWidth(scalar_of(LLVMTypeOf(v)));
+  unsigned tw = LLVMGetIntTypeWidth(scalar_of(tt));
   if (fw == tw) return v;
   if (fw > tw) return LLVMBuildTrunc(s->b, v, tt, "");
   return sg ? LLVMBuildSExt(s->b, v, tt, "") : LLVMBuildZExt(s->b, v, tt, "");
 }
 
 static LLVMValueRef ex(kstate_t *s, const mlc_texpr_t *e) {
-  if (!reg_type(s->cg, e->dtype)) {
-    fail(s, MLC_ERR(UNSUPPORTED, "%s: dtype %s cannot be computed on the CPU",
+  if (!mlc_cgk_reg_type(s->cg, e->dtype)) {
+    mlc_cgk_fail(s, MLC_ERR(UNSUPPORTED, "%s: dtype %s cannot be computed on the CPU",
                     s->k->name, mlc_dtype_name(e->dtype)));
     return LLVMGetPoison(s->cg->t_i64);
   }
@@ -383,16 +459,17 @@ static LLVMValueRef ex(kstate_t *s, const mlc_texpr_t *e) {
   case MLC_TX_CONST: return ex_const(s, e);
   case MLC_TX_VAR:
     if (e->var->kind == MLC_TV_GRID) return s->vars[e->var->id];
-    return LLVMBuildLoad2(s->b, reg_type(s->cg, e->var->dtype),
+    return LLVMBuildLoad2(s->b, mlc_cgk_reg_type(s->cg, e->var->dtype),
                           s->vars[e->var->id], e->var->name ? e->var->name : "");
   case MLC_TX_LOAD: return ex_load(s, e);
-  case MLC_TX_UNARY: return ex_unary(s, e);
-  case MLC_TX_BINARY: return ex_binary(s, e);
+  case MLC_TX_UNARY: return mlc_cgk_unary(s, e->un.op, e->un.a->dtype, ex(s, e->un.a));
+  case MLC_TX_BINARY:
+    return mlc_cgk_binary(s, e->bin.op, e->bin.a->dtype, ex(s, e->bin.a), ex(s, e->bin.b));
   case MLC_TX_SELECT: {
     LLVMValueRef c = ex(s, e->sel.cond), a = ex(s, e->sel.a), b = ex(s, e->sel.b);
     return LLVMBuildSelect(s->b, c, a, b, "");
   }
-  case MLC_TX_CAST: return ex_cast(s, e);
+  case MLC_TX_CAST: return mlc_cgk_cast(s, e->cast.a->dtype, e->dtype, ex(s, e->cast.a));
   }
   return poison(s, e->dtype);
 }
@@ -401,19 +478,31 @@ static LLVMValueRef ex(kstate_t *s, const mlc_texpr_t *e) {
 
 static void st(kstate_t *s, const mlc_tstmt_t *t);
 
-/* The alloca of a loop/local variable, created in the entry block. */
-static LLVMValueRef var_slot(kstate_t *s, const mlc_tvar_t *v) {
-  if (s->vars[v->id]) return s->vars[v->id];
+LLVMValueRef mlc_cgk_alloca(kstate_t *s, LLVMTypeRef t, const char *name) {
   LLVMBuilderRef ab = LLVMCreateBuilderInContext(s->cg->ctx);
   LLVMPositionBuilderAtEnd(ab, s->entry);
-  s->vars[v->id] = LLVMBuildAlloca(ab, reg_type(s->cg, v->dtype),
-                                   v->name ? v->name : "");
+  LLVMValueRef a = LLVMBuildAlloca(ab, t, name ? name : "");
   LLVMDisposeBuilder(ab);
+  return a;
+}
+
+/* The alloca of a loop/local variable, created in the entry block. */
+static LLVMValueRef var_slot(kstate_t *s, const mlc_tvar_t *v) {
+  if (!s->vars[v->id])
+    s->vars[v->id] = mlc_cgk_alloca(s, mlc_cgk_reg_type(s->cg, v->dtype), v->name);
   return s->vars[v->id];
+}
+
+LLVMValueRef mlc_cgk_var_slot(kstate_t *s, const mlc_tvar_t *v) {
+  return var_slot(s, v);
 }
 
 static LLVMBasicBlockRef new_block(kstate_t *s, const char *name) {
   return LLVMAppendBasicBlockInContext(s->cg->ctx, s->fn, name);
+}
+
+LLVMBasicBlockRef mlc_cgk_block(kstate_t *s, const char *name) {
+  return new_block(s, name);
 }
 
 /* A distinct !llvm.loop node with the loop's hints (NULL when none). */
@@ -485,10 +574,12 @@ static void st_if(kstate_t *s, const mlc_tstmt_t *t) {
 
 static void st(kstate_t *s, const mlc_tstmt_t *t) {
   switch (t->kind) {
-  case MLC_TS_FOR: st_for(s, t); break;
+  case MLC_TS_FOR:
+    if (s->no_widen || !mlc_cgk_widen(s, t)) st_for(s, t);
+    break;
   case MLC_TS_STORE: {
     mlc_dtype_t dt = s->k->bufs[t->store.buf].dtype;
-    LLVMValueRef v = to_mem(s, dt, ex(s, t->store.value));
+    LLVMValueRef v = mlc_cgk_to_mem(s, dt, ex(s, t->store.value));
     LLVMBuildStore(s->b, v, elem_ptr(s, t->store.buf, t->store.index));
     break;
   }
@@ -503,6 +594,9 @@ static void st(kstate_t *s, const mlc_tstmt_t *t) {
     break;
   }
 }
+
+LLVMValueRef mlc_cgk_expr(kstate_t *s, const mlc_texpr_t *e) { return ex(s, e); }
+void mlc_cgk_stmt(kstate_t *s, const mlc_tstmt_t *t) { st(s, t); }
 
 /* ---- functions ------------------------------------------------------------ */
 
@@ -526,7 +620,7 @@ static bool storages_overlap(const mlc_tbuf_t *a, const mlc_tbuf_t *b) {
 
 /* noalias is sound for buffer i when no buffer sharing its bytes is written
  * (by either side). */
-static bool buf_noalias(const mlc_tkernel_t *k, int i) {
+bool mlc_cg_buf_noalias(const mlc_tkernel_t *k, int i) {
   for (int j = 0; j < k->nbufs; j++) {
     if (j == i) continue;
     if ((k->bufs[i].written || k->bufs[j].written) &&
@@ -595,7 +689,7 @@ static LLVMValueRef make_impl(kstate_t *s) {
   add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
   add_attr(cg, fn, LLVMAttributeFunctionIndex, "alwaysinline");
   for (int i = 0; i < n; i++) {
-    if (buf_noalias(k, i)) add_attr(cg, fn, (unsigned)i + 1, "noalias");
+    if (mlc_cg_buf_noalias(k, i)) add_attr(cg, fn, (unsigned)i + 1, "noalias");
     add_attr(cg, fn, (unsigned)i + 1, "nocapture");
     add_attr(cg, fn, (unsigned)i + 1, "nonnull");
     LLVMSetValueName2(LLVMGetParam(fn, (unsigned)i), k->bufs[i].name,
@@ -646,8 +740,8 @@ mlc_status_t *mlc_cg_kernel(mlc_cg_t *cg, const mlc_tkernel_t *k,
   }
   for (int i = 0; i < k->nbufs; i++) {
     s.bufs[i] = LLVMGetParam(s.fn, (unsigned)i);
-    if (!mem_type(cg, k->bufs[i].dtype))
-      fail(&s, MLC_ERR(UNSUPPORTED, "kernel %s: buffer '%s' has dtype %s",
+    if (!mlc_cgk_mem_type(cg, k->bufs[i].dtype))
+      mlc_cgk_fail(&s, MLC_ERR(UNSUPPORTED, "kernel %s: buffer '%s' has dtype %s",
                        k->name, k->bufs[i].name, mlc_dtype_name(k->bufs[i].dtype)));
   }
   s.b = LLVMCreateBuilderInContext(cg->ctx);

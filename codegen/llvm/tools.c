@@ -21,17 +21,30 @@ mlc_status_t *mlc_cg_tmpdir_create(char *out, size_t len) {
   return NULL;
 }
 
-void mlc_cg_tmpdir_remove(const char *dir) {
+/* Unlinking while reading a directory may skip entries on some file
+ * systems, so each pass reads, then unlinks; passes repeat until none is
+ * left (or nothing more can be removed). */
+static int remove_pass(const char *dir) {
+  char names[32][256];
+  int n = 0, removed = 0;
   DIR *d = opendir(dir);
-  if (d) {
-    struct dirent *e;
-    char path[4096];
-    while ((e = readdir(d))) {
-      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-      unlink(path);
-    }
-    closedir(d);
+  if (!d) return 0;
+  struct dirent *e;
+  while ((e = readdir(d)) && n < 32) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    snprintf(names[n++], sizeof names[0], "%s", e->d_name);
+  }
+  closedir(d);
+  char path[8192 + 512];
+  for (int i = 0; i < n; i++) {
+    if (snprintf(path, sizeof path, "%.8000s/%s", dir, names[i]) >= (int)sizeof path) continue;
+    removed += unlink(path) == 0;
+  }
+  return removed;
+}
+
+void mlc_cg_tmpdir_remove(const char *dir) {
+  while (remove_pass(dir) > 0) {
   }
   rmdir(dir);
 }

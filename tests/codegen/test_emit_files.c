@@ -10,6 +10,8 @@
 
 #include "cg_util.h"
 
+static void build_scale_kernel(cg_fix_t *f, const char *name, int out);
+
 /* out[i] = x[i] * w[i % 4] + 1, grid of 2 tiles of 8 elements. */
 static void build_scale(cg_fix_t *f, const char *name) {
   cg_fix_init(f, name);
@@ -22,10 +24,15 @@ static void build_scale(cg_fix_t *f, const char *name) {
                                         MLC_DATA_COPY);
   wv->storage = (mlc_storage_t){MLC_STORAGE_WEIGHT, 0, 64};
   f->p.weights_bytes = 128;
-  mlc_tkernel_t *k = mlc_tkernel_create("scale");
-  mlc_tkernel_add_buf(k, "x", MLC_DT_F32, 16, x->storage, false);
-  mlc_tkernel_add_buf(k, "w", MLC_DT_F32, 4, wv->storage, false);
-  mlc_tkernel_add_buf(k, "y", MLC_DT_F32, 16, (mlc_storage_t){MLC_STORAGE_OUTPUT, 0, 0}, true);
+  build_scale_kernel(f, "scale", 0);
+}
+
+/* y_out = x * w[i % 4] + 1 over 2 tiles of 8. */
+static void build_scale_kernel(cg_fix_t *f, const char *name, int out) {
+  mlc_tkernel_t *k = mlc_tkernel_create(name);
+  mlc_tkernel_add_buf(k, "x", MLC_DT_F32, 16, (mlc_storage_t){MLC_STORAGE_INPUT, 0, 0}, false);
+  mlc_tkernel_add_buf(k, "w", MLC_DT_F32, 4, (mlc_storage_t){MLC_STORAGE_WEIGHT, 0, 64}, false);
+  mlc_tkernel_add_buf(k, "y", MLC_DT_F32, 16, (mlc_storage_t){MLC_STORAGE_OUTPUT, out, 0}, true);
   mlc_tvar_t *g = mlc_tkernel_add_grid(k, 2);
   mlc_tvar_t *i = mlc_tkernel_new_var(k, MLC_TV_LOOP, MLC_DT_I64, "i");
   mlc_texpr_t *idx = mlc_tx_binary(k, MLC_TB_ADD, mlc_tx_binary(k, MLC_TB_MUL, mlc_tx_var(k, g),
@@ -176,6 +183,33 @@ static void test_errors(void **state) {
   cg_fix_deinit(&f);
 }
 
+/* Two kernels identical but for name and output storage share code. */
+static void test_dedupe(void **state) {
+  (void)state;
+  cg_fix_t f;
+  build_scale(&f, "dup");
+  int64_t d[1] = {16};
+  cg_io(&f, "y2", MLC_DT_F32, 1, d, true);
+  build_scale_kernel(&f, "scale_again", 1);
+  mlc_target_t t = avx2();
+  mlc_codegen_options_t o = cg_opts(&f, MLC_EMIT_LLVM, "dup.ll");
+  cg_expect_ok(mlc_llvm_emit(&f.p, &t, &o));
+  char *ll = cg_read_file(f.path, NULL);
+  assert_non_null(strstr(ll, "define internal void @scale("));
+  assert_null(strstr(ll, "@scale_again("));
+  free(ll);
+  const mlc_abi_model_t *m = cg_build(&f, "dup.so", 2);
+  float x[16], y[16], y2[16];
+  for (int i = 0; i < 16; i++) x[i] = (float)i;
+  void *ins[1] = {x}, *outs[2] = {y, y2};
+  assert_int_equal(m->run(NULL, m->weights, NULL, ins, outs), 0);
+  for (int i = 0; i < 16; i++) {
+    assert_float_equal(y[i], x[i] * (float)(i % 4 + 1) + 1.0f, 1e-6);
+    assert_float_equal(y2[i], y[i], 0);
+  }
+  cg_fix_deinit(&f);
+}
+
 static void test_targets(void **state) {
   (void)state;
   mlc_target_t t;
@@ -203,7 +237,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_emit_llvm_asm),   cmocka_unit_test(test_emit_obj_and_header),
       cmocka_unit_test(test_side_file_weights), cmocka_unit_test(test_errors),
-      cmocka_unit_test(test_targets),
+      cmocka_unit_test(test_dedupe),          cmocka_unit_test(test_targets),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
