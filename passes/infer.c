@@ -248,6 +248,7 @@ static mlc_status_t *(*rule_for(mlc_op_t op))(const infer_cx_t *) {
   switch (op) {
   case MLC_OP_Identity: case MLC_OP_AllReduce: return infer_identity;
   case MLC_OP_Cast: return infer_cast;
+  case MLC_OP_CastLike: return infer_castlike;
   case MLC_OP_Clip: return infer_clip;
   case MLC_OP_Where: return infer_where;
   case MLC_OP_Min: case MLC_OP_Max: case MLC_OP_Sum: case MLC_OP_Mean:

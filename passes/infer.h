@@ -85,6 +85,7 @@ mlc_status_t *infer_variadic(const infer_cx_t *cx);
 mlc_status_t *infer_where(const infer_cx_t *cx);
 mlc_status_t *infer_clip(const infer_cx_t *cx);
 mlc_status_t *infer_cast(const infer_cx_t *cx);
+mlc_status_t *infer_castlike(const infer_cx_t *cx);
 mlc_status_t *infer_matmul(const infer_cx_t *cx);
 mlc_status_t *infer_gemm(const infer_cx_t *cx);
 mlc_status_t *infer_softmax(const infer_cx_t *cx);

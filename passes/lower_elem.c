@@ -45,6 +45,56 @@ static mlc_texpr_t *gelu(ex_t *e, const mlc_node_t *n, mlc_texpr_t *x) {
            B(e, MLC_TB_ADD, K(e, 1), inner));
 }
 
+/* The exponential-family activations and the shrink/threshold ones. */
+static mlc_texpr_t *activation_expr(ex_t *e, const mlc_node_t *n,
+                                    mlc_texpr_t *x) {
+  mlc_texpr_t *neg = B(e, MLC_TB_LT, x, K(e, 0));
+  switch (n->op) {
+  case MLC_OP_Elu: {
+    double a = mlc_node_attr_float(n, "alpha", 1.0f);
+    mlc_texpr_t *em1 = B(e, MLC_TB_SUB, U(e, MLC_TU_EXP, x), K(e, 1));
+    return mlc_tx_select(e->k, neg, B(e, MLC_TB_MUL, K(e, a), em1), x);
+  }
+  case MLC_OP_Selu: {
+    double a = mlc_node_attr_float(n, "alpha", 1.67326319217681884765625f);
+    double g = mlc_node_attr_float(n, "gamma", 1.05070102214813232421875f);
+    mlc_texpr_t *lo = B(e, MLC_TB_SUB, B(e, MLC_TB_MUL, K(e, a),
+                                         U(e, MLC_TU_EXP, x)), K(e, a));
+    mlc_texpr_t *le = B(e, MLC_TB_LE, x, K(e, 0));
+    return B(e, MLC_TB_MUL, K(e, g), mlc_tx_select(e->k, le, lo, x));
+  }
+  case MLC_OP_Celu: {
+    double a = mlc_node_attr_float(n, "alpha", 1.0f);
+    mlc_texpr_t *em1 = B(e, MLC_TB_SUB, U(e, MLC_TU_EXP, B(e, MLC_TB_DIV, x,
+                                                           K(e, a))), K(e, 1));
+    return B(e, MLC_TB_ADD, B(e, MLC_TB_MAX, x, K(e, 0)),
+             B(e, MLC_TB_MIN, K(e, 0), B(e, MLC_TB_MUL, K(e, a), em1)));
+  }
+  case MLC_OP_Softplus:
+    return U(e, MLC_TU_LOG, B(e, MLC_TB_ADD, U(e, MLC_TU_EXP, x), K(e, 1)));
+  case MLC_OP_Mish: {
+    mlc_texpr_t *sp =
+        U(e, MLC_TU_LOG, B(e, MLC_TB_ADD, U(e, MLC_TU_EXP, x), K(e, 1)));
+    return B(e, MLC_TB_MUL, x, U(e, MLC_TU_TANH, sp));
+  }
+  case MLC_OP_Softsign:
+    return B(e, MLC_TB_DIV, x, B(e, MLC_TB_ADD, K(e, 1), U(e, MLC_TU_ABS, x)));
+  case MLC_OP_ThresholdedRelu: {
+    double a = mlc_node_attr_float(n, "alpha", 1.0f);
+    return mlc_tx_select(e->k, B(e, MLC_TB_GT, x, K(e, a)), x, K(e, 0));
+  }
+  case MLC_OP_Shrink: {
+    double bias = mlc_node_attr_float(n, "bias", 0.0f);
+    double l = mlc_node_attr_float(n, "lambd", 0.5f);
+    mlc_texpr_t *hi = mlc_tx_select(e->k, B(e, MLC_TB_GT, x, K(e, l)),
+                                    B(e, MLC_TB_SUB, x, K(e, bias)), K(e, 0));
+    return mlc_tx_select(e->k, B(e, MLC_TB_LT, x, K(e, -l)),
+                         B(e, MLC_TB_ADD, x, K(e, bias)), hi);
+  }
+  default: return NULL;
+  }
+}
+
 static mlc_texpr_t *unary_expr(ex_t *e, const mlc_node_t *n, mlc_texpr_t *x) {
   bool fl = mlc_dtype_is_float(e->dt);
   switch (n->op) {
@@ -86,7 +136,7 @@ static mlc_texpr_t *unary_expr(ex_t *e, const mlc_node_t *n, mlc_texpr_t *x) {
                                      K(e, -1), fl ? x : K(e, 0));
     return mlc_tx_select(e->k, B(e, MLC_TB_GT, x, K(e, 0)), K(e, 1), neg);
   }
-  default: return NULL;
+  default: return activation_expr(e, n, x);
   }
 }
 

@@ -1,0 +1,31 @@
+/* Private interface of the frontend decompositions (onnx_decomp.c): ONNX
+ * ops that are imported as a few core nodes rather than one.  Each entry
+ * point is called by a normalizer of onnx_ops.c on a node already in its
+ * core form; it adds the helper nodes before the node (so file order stays
+ * topological) and rewrites the node itself into the last step. */
+#ifndef MLC_FRONTEND_ONNX_DECOMP_H
+#define MLC_FRONTEND_ONNX_DECOMP_H
+
+#include "frontend/onnx_internal.h"
+
+/* A scalar constant of `dt` (f32 when unknown; f16/bf16 rounded to
+ * nearest even) named after the node and `what`.  NULL on OOM. */
+mlc_value_t *mlc_onnx_scalar_const(mlc_onnx_node_t *n, const char *what,
+                                   mlc_dtype_t dt, double x);
+
+/* BatchNormalization with training_mode=1 (opset >= 14): batch mean and
+ * population variance over every axis but 1 (ReduceMean, Sub, Mul), Y by
+ * the inference BatchNormalization on them, running_mean / running_var
+ * as input * momentum + current * (1 - momentum).  Sets *why when the
+ * input's rank is not known at import. */
+mlc_status_t *mlc_onnx_decomp_bn_training(mlc_onnx_node_t *n,
+                                          const char **why);
+
+/* The Reduce* ops built on ReduceSum: `n` is a ReduceSum in core form
+ * (data, axes?); `pre` (Mul = square, Abs, Exp, or MLC_OP_COUNT_ for
+ * none) is applied to the data first, `post` (Sqrt, Log or
+ * MLC_OP_COUNT_) to the sum. */
+mlc_status_t *mlc_onnx_decomp_reduce(mlc_onnx_node_t *n, mlc_op_t pre,
+                                     mlc_op_t post);
+
+#endif
