@@ -481,6 +481,8 @@ static const op_row_t op_rows[] = {
     ROW(Pad, 1, norm_pad_old), SIMPLE(Pad, 11),
     SIMPLE(Shape, 1), SIMPLE(Size, 1), SIMPLE(ConstantOfShape, 9),
     SIMPLE(Range, 11),
+    SIMPLE(ArgMax, 1), SIMPLE(ArgMin, 1), SIMPLE(Hardmax, 13),
+    SIMPLE(CumSum, 11), SIMPLE(GatherElements, 11), SIMPLE(Trilu, 14),
     {"Dropout", 1, MLC_OP_Identity, norm_dropout},
     {"Constant", 1, MLC_OP_Identity, norm_constant},
 };

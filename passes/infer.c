@@ -281,6 +281,11 @@ static mlc_status_t *(*rule_for(mlc_op_t op))(const infer_cx_t *) {
   case MLC_OP_ConstantOfShape: return infer_const_of_shape;
   case MLC_OP_Range: return infer_range;
   case MLC_OP_AllGather: return NULL;
+  case MLC_OP_ArgMax: case MLC_OP_ArgMin: return infer_argminmax;
+  case MLC_OP_Hardmax: return infer_hardmax;
+  case MLC_OP_CumSum: return infer_cumsum;
+  case MLC_OP_GatherElements: return infer_gather_elements;
+  case MLC_OP_Trilu: return infer_trilu;
   default: break;
   }
   unsigned f = mlc_op_info(op)->flags;
