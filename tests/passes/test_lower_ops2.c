@@ -1,8 +1,9 @@
-/* Lowering of the elementwise activations added on the ops2 branch (Elu,
- * Selu, Celu, Softplus, Softsign, ThresholdedRelu, Shrink, Mish): one node
- * each, lowered and run in the tile interpreter, compared with the ONNX
- * formulas computed here in double precision, with default and explicit
- * attributes. */
+/* Lowering of the ops added on the ops2 branch: the elementwise
+ * activations (Elu, Selu, Celu, Softplus, Softsign, ThresholdedRelu,
+ * Shrink, Mish), compared with the ONNX formulas computed here in double
+ * precision with default and explicit attributes; and ArgMax/ArgMin,
+ * Hardmax, CumSum, GatherElements and Trilu on small hand-checked
+ * examples (ties, negative axes and indices, every attribute). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,6 +53,32 @@ static double mish(double x, double a, double b) {
   return x * tanh(log1p(exp(x)));
 }
 
+/* Lowers n, runs it in the interpreter, returns a heap copy of output 0. */
+static void *run_out(mlc_graph_t *g, mlc_node_t *n) {
+  mlc_pass_ctx_t ctx = {0};
+  mlc_tkernel_t *k;
+  mlc_value_t **bv;
+  mlc_status_t *st = mlc_lower_node(&ctx, g, n, &k, &bv);
+  if (st) fail_msg("%s: %s", mlc_op_name(n->op), mlc_status_message(st));
+  void **bufs = calloc((size_t)k->nbufs, sizeof *bufs);
+  void *out = NULL;
+  for (int i = 0; i < k->nbufs; i++) {
+    size_t nb = (size_t)k->bufs[i].nelems * mlc_dtype_size(k->bufs[i].dtype);
+    bufs[i] = calloc(1, nb + 1);
+    if (bv[i]->data) memcpy(bufs[i], bv[i]->data, nb);
+  }
+  st = mlc_tkernel_interpret(k, bufs);
+  if (st) fail_msg("%s: %s", mlc_op_name(n->op), mlc_status_message(st));
+  for (int i = 0; i < k->nbufs; i++) {
+    if (bv[i] == n->outputs[0] && !out) out = bufs[i];
+    else free(bufs[i]);
+  }
+  assert_non_null(out);
+  free(bufs);
+  mlc_tkernel_destroy(k);
+  return out;
+}
+
 /* Runs op on X with attributes (names may be NULL) and checks against ref
  * called with (a, b). */
 static void check(mlc_op_t op, const char *an, float a, const char *bn,
@@ -68,30 +95,13 @@ static void check(mlc_op_t op, const char *an, float a, const char *bn,
   assert_non_null(n);
   if (an) assert_true(mlc_node_set_float(g, n, an, a));
   if (bn) assert_true(mlc_node_set_float(g, n, bn, b));
-  mlc_pass_ctx_t ctx = {0};
-  mlc_tkernel_t *k;
-  mlc_value_t **bv;
-  mlc_status_t *st = mlc_lower_node(&ctx, g, n, &k, &bv);
-  if (st) fail_msg("%s: %s", mlc_op_name(op), mlc_status_message(st));
-  void **bufs = calloc((size_t)k->nbufs, sizeof *bufs);
-  float *out = NULL;
-  for (int i = 0; i < k->nbufs; i++) {
-    size_t nb = (size_t)k->bufs[i].nelems * mlc_dtype_size(k->bufs[i].dtype);
-    bufs[i] = calloc(1, nb + 1);
-    if (bv[i]->data) memcpy(bufs[i], bv[i]->data, nb);
-    if (bv[i] == y) out = bufs[i];
-  }
-  assert_non_null(out);
-  st = mlc_tkernel_interpret(k, bufs);
-  if (st) fail_msg("%s: %s", mlc_op_name(op), mlc_status_message(st));
+  float *out = run_out(g, n);
   for (int i = 0; i < N; i++) {
     double want = ref(X[i], a, b);
     if (!(fabs(out[i] - want) <= 1e-5 * (1 + fabs(want))))
       fail_msg("%s x=%g: got %g want %g", mlc_op_name(op), X[i], out[i], want);
   }
-  for (int i = 0; i < k->nbufs; i++) free(bufs[i]);
-  free(bufs);
-  mlc_tkernel_destroy(k);
+  free(out);
   mlc_graph_destroy(g);
 }
 
@@ -121,11 +131,155 @@ static void test_threshold_and_shrink(void **s) {
   check(MLC_OP_Shrink, "bias", 1.5f, "lambd", 1.0f, shrink);
 }
 
+/* ---- index ops ---- */
+
+static mlc_graph_t *G;
+
+static mlc_value_t *cst(mlc_dtype_t dt, int rank, const int64_t *dims,
+                        const void *data) {
+  int64_t n = 1;
+  for (int i = 0; i < rank; i++) n *= dims[i];
+  mlc_value_t *v = mlc_graph_add_const(G, "in", dt, rank, dims, data,
+                                       (size_t)n * mlc_dtype_size(dt),
+                                       MLC_DATA_COPY);
+  assert_non_null(v);
+  return v;
+}
+static mlc_node_t *node1(mlc_op_t op, int ni, mlc_value_t **in,
+                         mlc_dtype_t dt, int rank, const int64_t *dims) {
+  mlc_value_t *o = mlc_graph_add_value_static(G, "out", dt, rank, dims);
+  assert_non_null(o);
+  mlc_node_t *n = mlc_graph_add_node(G, op, "n", ni, in, 1, &o);
+  assert_non_null(n);
+  return n;
+}
+
+/* x[2,4] with ties: row 0 max 5 at 1 and 3, min 1 at 0; row 1 max 9 at 2,
+ * min -2 at 0 and 3. */
+static const float AX[8] = {1, 5, 2, 5, -2, 0, 9, -2};
+
+static void test_argmax_argmin(void **s) {
+  (void)s;
+  assert_null(mlc_graph_create("t", &G));
+  mlc_value_t *x = cst(MLC_DT_F32, 2, (int64_t[]){2, 4}, AX);
+  mlc_node_t *n = node1(MLC_OP_ArgMax, 1, &x, MLC_DT_I64, 2, (int64_t[]){2, 1});
+  mlc_node_set_int(G, n, "axis", 1);
+  int64_t *y = run_out(G, n);
+  assert_memory_equal(y, ((int64_t[]){1, 2}), 16);
+  free(y);
+  mlc_node_set_int(G, n, "select_last_index", 1);
+  y = run_out(G, n);
+  assert_memory_equal(y, ((int64_t[]){3, 2}), 16);
+  free(y);
+  n = node1(MLC_OP_ArgMin, 1, &x, MLC_DT_I64, 1, (int64_t[]){2});
+  mlc_node_set_int(G, n, "axis", -1);
+  mlc_node_set_int(G, n, "keepdims", 0);
+  y = run_out(G, n);
+  assert_memory_equal(y, ((int64_t[]){0, 0}), 16);
+  free(y);
+  mlc_node_set_int(G, n, "select_last_index", 1);
+  y = run_out(G, n);
+  assert_memory_equal(y, ((int64_t[]){0, 3}), 16);
+  free(y);
+  /* axis 0 (default), keepdims: per column */
+  n = node1(MLC_OP_ArgMax, 1, &x, MLC_DT_I64, 2, (int64_t[]){1, 4});
+  y = run_out(G, n);
+  assert_memory_equal(y, ((int64_t[]){0, 0, 1, 0}), 32);
+  free(y);
+  mlc_graph_destroy(G);
+}
+
+static void test_hardmax(void **s) {
+  (void)s;
+  assert_null(mlc_graph_create("t", &G));
+  mlc_value_t *x = cst(MLC_DT_F32, 2, (int64_t[]){2, 4}, AX);
+  mlc_node_t *n = node1(MLC_OP_Hardmax, 1, &x, MLC_DT_F32, 2, (int64_t[]){2, 4});
+  float *y = run_out(G, n); /* axis -1; first of the tied maxima */
+  assert_memory_equal(y, ((float[]){0, 1, 0, 0, 0, 0, 1, 0}), 32);
+  free(y);
+  mlc_node_set_int(G, n, "axis", 0);
+  y = run_out(G, n);
+  assert_memory_equal(y, ((float[]){1, 1, 0, 1, 0, 0, 1, 0}), 32);
+  free(y);
+  mlc_graph_destroy(G);
+}
+
+static void test_cumsum_variants(void **s) {
+  (void)s;
+  assert_null(mlc_graph_create("t", &G));
+  int32_t xv[6] = {1, 2, 3, 4, 5, 6};
+  int64_t axis = 1;
+  mlc_value_t *in[2] = {cst(MLC_DT_I32, 2, (int64_t[]){2, 3}, xv),
+                        cst(MLC_DT_I64, 0, NULL, &axis)};
+  static const struct { int excl, rev; int32_t want[6]; } cases[] = {
+      {0, 0, {1, 3, 6, 4, 9, 15}},
+      {1, 0, {0, 1, 3, 0, 4, 9}},
+      {0, 1, {6, 5, 3, 15, 11, 6}},
+      {1, 1, {5, 3, 0, 11, 6, 0}},
+  };
+  for (size_t i = 0; i < 4; i++) {
+    mlc_node_t *n = node1(MLC_OP_CumSum, 2, in, MLC_DT_I32, 2, (int64_t[]){2, 3});
+    mlc_node_set_int(G, n, "exclusive", cases[i].excl);
+    mlc_node_set_int(G, n, "reverse", cases[i].rev);
+    int32_t *y = run_out(G, n);
+    assert_memory_equal(y, cases[i].want, 24);
+    free(y);
+  }
+  axis = -2; /* along rows */
+  in[1] = cst(MLC_DT_I64, 1, (int64_t[]){1}, &axis);
+  int32_t *y = run_out(G, node1(MLC_OP_CumSum, 2, in, MLC_DT_I32, 2, (int64_t[]){2, 3}));
+  assert_memory_equal(y, ((int32_t[]){1, 2, 3, 5, 7, 9}), 24);
+  free(y);
+  mlc_graph_destroy(G);
+}
+
+static void test_gather_elements(void **s) {
+  (void)s;
+  assert_null(mlc_graph_create("t", &G));
+  float xv[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  int64_t iv[6] = {1, -1, 0, 2, 0, 0}; /* [2,3], -1 wraps to 2 */
+  mlc_value_t *in[2] = {cst(MLC_DT_F32, 2, (int64_t[]){3, 3}, xv),
+                        cst(MLC_DT_I64, 2, (int64_t[]){2, 3}, iv)};
+  mlc_node_t *n = node1(MLC_OP_GatherElements, 2, in, MLC_DT_F32, 2, (int64_t[]){2, 3});
+  float *y = run_out(G, n); /* axis 0: y[i][j] = x[idx[i][j]][j] */
+  assert_memory_equal(y, ((float[]){4, 8, 3, 7, 2, 3}), 24);
+  free(y);
+  mlc_node_set_int(G, n, "axis", 1); /* y[i][j] = x[i][idx[i][j]] */
+  y = run_out(G, n);
+  assert_memory_equal(y, ((float[]){2, 3, 1, 6, 4, 4}), 24);
+  free(y);
+  mlc_graph_destroy(G);
+}
+
+static void test_trilu(void **s) {
+  (void)s;
+  assert_null(mlc_graph_create("t", &G));
+  float xv[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}; /* [3,4] */
+  mlc_value_t *x = cst(MLC_DT_F32, 2, (int64_t[]){3, 4}, xv);
+  mlc_node_t *n = node1(MLC_OP_Trilu, 1, &x, MLC_DT_F32, 2, (int64_t[]){3, 4});
+  float *y = run_out(G, n); /* upper, k = 0 */
+  assert_memory_equal(y, ((float[]){1, 2, 3, 4, 0, 6, 7, 8, 0, 0, 11, 12}), 48);
+  free(y);
+  int64_t k = -1;
+  mlc_value_t *in[2] = {x, cst(MLC_DT_I64, 0, NULL, &k)};
+  n = node1(MLC_OP_Trilu, 2, in, MLC_DT_F32, 2, (int64_t[]){3, 4});
+  mlc_node_set_int(G, n, "upper", 0);
+  y = run_out(G, n); /* lower, below the diagonal only */
+  assert_memory_equal(y, ((float[]){0, 0, 0, 0, 5, 0, 0, 0, 9, 10, 0, 0}), 48);
+  free(y);
+  mlc_graph_destroy(G);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_elu_selu_celu),
       cmocka_unit_test(test_softplus_softsign_mish),
       cmocka_unit_test(test_threshold_and_shrink),
+      cmocka_unit_test(test_argmax_argmin),
+      cmocka_unit_test(test_hardmax),
+      cmocka_unit_test(test_cumsum_variants),
+      cmocka_unit_test(test_gather_elements),
+      cmocka_unit_test(test_trilu),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
