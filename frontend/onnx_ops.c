@@ -483,6 +483,7 @@ static const op_row_t op_rows[] = {
     SIMPLE(Range, 11),
     SIMPLE(ArgMax, 1), SIMPLE(ArgMin, 1), SIMPLE(Hardmax, 13),
     SIMPLE(CumSum, 11), SIMPLE(GatherElements, 11), SIMPLE(Trilu, 14),
+    SIMPLE(ConvTranspose, 1),
     {"Dropout", 1, MLC_OP_Identity, norm_dropout},
     {"Constant", 1, MLC_OP_Identity, norm_constant},
 };
