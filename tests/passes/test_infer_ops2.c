@@ -1,6 +1,7 @@
 /* Shape inference of the ops added on the ops2 branch: CastLike becomes a
  * Cast to its second input's dtype; the new activations keep dtype and
- * shape and refuse integer inputs (Shrink accepts them). */
+ * shape and refuse integer inputs (Shrink accepts them); ConvTranspose's
+ * output size with explicit pads, auto_pad and output_shape. */
 #include "infer_test_util.h"
 
 static void test_castlike_becomes_cast(void **s) {
@@ -55,11 +56,55 @@ static void test_activations_keep_shape_and_want_float(void **s) {
   mlc_graph_destroy(g);
 }
 
+static mlc_node_t *convt(mlc_graph_t *g, int64_t in, int64_t k, int grp) {
+  mlc_value_t *x = input(g, "x", MLC_DT_F32, 4, I64S(2, 4, in, in));
+  mlc_value_t *w = input(g, "w", MLC_DT_F32, 4, I64S(4, 3, k, k));
+  mlc_node_t *n = node(g, MLC_OP_ConvTranspose, "ct", 2, VALS(x, w), 1);
+  set_int(g, n, "group", grp);
+  return n;
+}
+
+static void test_convtranspose_shapes(void **s) {
+  (void)s;
+  mlc_graph_t *g = new_graph();
+  mlc_node_t *n = convt(g, 5, 3, 2); /* 1*(5-1) + 3 = 7, 3*2 channels */
+  infer_ok(g);
+  expect_shape(out0(n), MLC_DT_F32, 4, I64S(2, 6, 7, 7));
+  mlc_graph_destroy(g);
+  g = new_graph();
+  n = convt(g, 5, 3, 1); /* dim 2: 2*4 + 1 + (2*2 + 1) - 1 - 2 = 11 */
+  set_ints(g, n, "strides", I64S(2, 3), 2);
+  set_ints(g, n, "dilations", I64S(2, 1), 2);
+  set_ints(g, n, "output_padding", I64S(1, 0), 2);
+  set_ints(g, n, "pads", I64S(1, 0, 2, 1), 4);
+  infer_ok(g); /* dim 3: 3*4 + 0 + 3 - 0 - 1 = 14 */
+  expect_shape(out0(n), MLC_DT_F32, 4, I64S(2, 3, 11, 14));
+  mlc_graph_destroy(g);
+  g = new_graph();
+  n = convt(g, 5, 3, 1);
+  set_ints(g, n, "strides", I64S(2, 2), 2);
+  mlc_node_set_string(g, n, "auto_pad", "SAME_UPPER");
+  infer_ok(g); /* in * stride */
+  expect_shape(out0(n), MLC_DT_F32, 4, I64S(2, 3, 10, 10));
+  mlc_graph_destroy(g);
+  g = new_graph();
+  n = convt(g, 5, 3, 1);
+  set_ints(g, n, "output_shape", I64S(9, 6), 2);
+  set_ints(g, n, "pads", I64S(5, 5, 5, 5), 4); /* ignored */
+  infer_ok(g);
+  expect_shape(out0(n), MLC_DT_F32, 4, I64S(2, 3, 9, 6));
+  mlc_graph_destroy(g);
+  g = new_graph();
+  convt(g, 5, 3, 3); /* 4 channels do not split into 3 groups */
+  infer_fails(g, MLC_INVALID_MODEL, "group");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_castlike_becomes_cast),
       cmocka_unit_test(test_castlike_declared_output_mismatch),
       cmocka_unit_test(test_activations_keep_shape_and_want_float),
+      cmocka_unit_test(test_convtranspose_shapes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

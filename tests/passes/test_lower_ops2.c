@@ -3,7 +3,8 @@
  * Shrink, Mish), compared with the ONNX formulas computed here in double
  * precision with default and explicit attributes; and ArgMax/ArgMin,
  * Hardmax, CumSum, GatherElements and Trilu on small hand-checked
- * examples (ties, negative axes and indices, every attribute). */
+ * examples (ties, negative axes and indices, every attribute); ConvTranspose
+ * against a scatter-form reference. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -270,6 +271,67 @@ static void test_trilu(void **s) {
   mlc_graph_destroy(G);
 }
 
+/* ConvTranspose 1-D by scatter: y[n][g*Mg+m][i*s - pb + k*d] += x * w. */
+static void convt_ref(const float *x, const float *w, const float *b,
+                      int C, int Mg, int grp, int L, int K, int s, int d,
+                      int pb, int O, float *y) {
+  int Cg = C / grp, M = Mg * grp;
+  for (int m = 0; m < M; m++)
+    for (int o = 0; o < O; o++) y[m * O + o] = b ? b[m] : 0;
+  for (int c = 0; c < C; c++)
+    for (int i = 0; i < L; i++)
+      for (int m = 0; m < Mg; m++)
+        for (int k = 0; k < K; k++) {
+          int o = i * s - pb + k * d, mo = (c / Cg) * Mg + m;
+          if (o >= 0 && o < O)
+            y[mo * O + o] += x[c * L + i] * w[(c * Mg + m) * K + k];
+        }
+}
+
+static void test_convtranspose_1d(void **s) {
+  (void)s;
+  assert_null(mlc_graph_create("t", &G));
+  enum { C = 4, MG = 3, GRP = 2, L = 5, K = 3 };
+  float x[C * L], w[C * MG * K], b[MG * GRP];
+  for (int i = 0; i < C * L; i++) x[i] = (float)((i * 7) % 11) - 5;
+  for (int i = 0; i < C * MG * K; i++) w[i] = (float)((i * 5) % 7) - 3;
+  for (int i = 0; i < MG * GRP; i++) b[i] = 0.5f * (float)i;
+  /* stride 2, dilation 2, pads (1, 2), output_padding 1:
+   * O = 2 * 4 + 1 + 2 * 2 + 1 - 1 - 2 = 11 */
+  enum { O = 11 };
+  mlc_value_t *in[3] = {cst(MLC_DT_F32, 3, (int64_t[]){1, C, L}, x),
+                        cst(MLC_DT_F32, 3, (int64_t[]){C, MG, K}, w),
+                        cst(MLC_DT_F32, 1, (int64_t[]){MG * GRP}, b)};
+  mlc_node_t *n = node1(MLC_OP_ConvTranspose, 3, in, MLC_DT_F32, 3,
+                        (int64_t[]){1, MG * GRP, O});
+  mlc_node_set_int(G, n, "group", GRP);
+  mlc_node_set_ints(G, n, "strides", (int64_t[]){2}, 1);
+  mlc_node_set_ints(G, n, "dilations", (int64_t[]){2}, 1);
+  mlc_node_set_ints(G, n, "pads", (int64_t[]){1, 2}, 2);
+  mlc_node_set_ints(G, n, "output_padding", (int64_t[]){1}, 1);
+  float *y = run_out(G, n), want[MG * GRP * O];
+  convt_ref(x, w, b, C, MG, GRP, L, K, 2, 2, 1, O, want);
+  for (int i = 0; i < MG * GRP * O; i++)
+    if (fabsf(y[i] - want[i]) > 1e-4f)
+      fail_msg("element %d: got %g want %g", i, y[i], want[i]);
+  free(y);
+  /* output_shape 13 (beyond the full 12): begin pad 0, the end grows */
+  n = node1(MLC_OP_ConvTranspose, 2, in, MLC_DT_F32, 3,
+            (int64_t[]){1, MG * GRP, 13});
+  mlc_node_set_int(G, n, "group", GRP);
+  mlc_node_set_ints(G, n, "strides", (int64_t[]){2}, 1);
+  mlc_node_set_ints(G, n, "dilations", (int64_t[]){2}, 1);
+  mlc_node_set_ints(G, n, "output_shape", (int64_t[]){13}, 1);
+  y = run_out(G, n);
+  float want2[MG * GRP * 13];
+  convt_ref(x, w, NULL, C, MG, GRP, L, K, 2, 2, 0, 13, want2);
+  for (int i = 0; i < MG * GRP * 13; i++)
+    if (fabsf(y[i] - want2[i]) > 1e-4f)
+      fail_msg("output_shape element %d: got %g want %g", i, y[i], want2[i]);
+  free(y);
+  mlc_graph_destroy(G);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_elu_selu_celu),
@@ -280,6 +342,7 @@ int main(void) {
       cmocka_unit_test(test_cumsum_variants),
       cmocka_unit_test(test_gather_elements),
       cmocka_unit_test(test_trilu),
+      cmocka_unit_test(test_convtranspose_1d),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
