@@ -428,7 +428,7 @@ static const op_row_t op_rows[] = {
     SIMPLE(CastLike, 15),
     SIMPLE(Elu, 1), SIMPLE(Selu, 1), SIMPLE(Celu, 12), SIMPLE(Softplus, 1),
     SIMPLE(Softsign, 1), SIMPLE(ThresholdedRelu, 10), SIMPLE(Shrink, 9),
-    SIMPLE(Mish, 18),
+    SIMPLE(Mish, 18), SIMPLE(Swish, 24),
     ROW(Clip, 1, norm_clip_old), SIMPLE(Clip, 11),
     ROW(Add, 1, norm_legacy_bcast), SIMPLE(Add, 7),
     ROW(Sub, 1, norm_legacy_bcast), SIMPLE(Sub, 7),

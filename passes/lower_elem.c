@@ -77,6 +77,11 @@ static mlc_texpr_t *activation_expr(ex_t *e, const mlc_node_t *n,
         U(e, MLC_TU_LOG, B(e, MLC_TB_ADD, U(e, MLC_TU_EXP, x), K(e, 1)));
     return B(e, MLC_TB_MUL, x, U(e, MLC_TU_TANH, sp));
   }
+  case MLC_OP_Swish: {
+    double a = mlc_node_attr_float(n, "alpha", 1.0f);
+    mlc_texpr_t *e1 = U(e, MLC_TU_EXP, U(e, MLC_TU_NEG, B(e, MLC_TB_MUL, x, K(e, a))));
+    return B(e, MLC_TB_DIV, x, B(e, MLC_TB_ADD, K(e, 1), e1));
+  }
   case MLC_OP_Softsign:
     return B(e, MLC_TB_DIV, x, B(e, MLC_TB_ADD, K(e, 1), U(e, MLC_TU_ABS, x)));
   case MLC_OP_ThresholdedRelu: {

@@ -49,6 +49,10 @@ static double thresholded(double x, double a, double b) {
 static double shrink(double x, double bias, double l) {
   return x < -l ? x + bias : x > l ? x - bias : 0;
 }
+static double swish(double x, double a, double b) {
+  (void)b;
+  return x / (1 + exp(-a * x));
+}
 static double mish(double x, double a, double b) {
   (void)a, (void)b;
   return x * tanh(log1p(exp(x)));
@@ -122,6 +126,8 @@ static void test_softplus_softsign_mish(void **s) {
   check(MLC_OP_Softplus, NULL, 0, NULL, 0, softplus);
   check(MLC_OP_Softsign, NULL, 0, NULL, 0, softsign);
   check(MLC_OP_Mish, NULL, 0, NULL, 0, mish);
+  check(MLC_OP_Swish, NULL, 1.0f, NULL, 0, swish);
+  check(MLC_OP_Swish, "alpha", 1.702f, NULL, 0, swish);
 }
 
 static void test_threshold_and_shrink(void **s) {
