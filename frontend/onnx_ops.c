@@ -368,6 +368,26 @@ static mlc_status_t *norm_batchnorm(mlc_onnx_node_t *n, const char **why) {
   return NULL;
 }
 
+/* Resize from 11: the forms the core op cannot express are declined. */
+static mlc_status_t *norm_resize(mlc_onnx_node_t *n, const char **why) {
+  const mlc_attr_t *m = mlc_onnx_attr_find(n, "mode");
+  const mlc_attr_t *ct = mlc_onnx_attr_find(n, "coordinate_transformation_mode");
+  const mlc_attr_t *aa = mlc_onnx_attr_find(n, "antialias");
+  if (m && m->kind == MLC_ATTR_STRING && strcmp(m->s, "cubic") == 0)
+    *why = "mode cubic";
+  else if (ct && ct->kind == MLC_ATTR_STRING &&
+           strcmp(ct->s, "tf_crop_and_resize") == 0)
+    *why = "coordinate_transformation_mode tf_crop_and_resize";
+  else if (aa && aa->kind == MLC_ATTR_INT && aa->i)
+    *why = "antialias";
+  return NULL;
+}
+
+static mlc_status_t *norm_resize_10(mlc_onnx_node_t *n, const char **why) {
+  *why = "Resize-10 (scales-only form)";
+  return NULL;
+}
+
 static mlc_status_t *norm_tile_old(mlc_onnx_node_t *n, const char **why) {
   *why = "Tile-1 (tiles/axis inputs)";
   return NULL;
@@ -484,6 +504,7 @@ static const op_row_t op_rows[] = {
     SIMPLE(ArgMax, 1), SIMPLE(ArgMin, 1), SIMPLE(Hardmax, 13),
     SIMPLE(CumSum, 11), SIMPLE(GatherElements, 11), SIMPLE(Trilu, 14),
     SIMPLE(ConvTranspose, 1),
+    ROW(Resize, 10, norm_resize_10), ROW(Resize, 11, norm_resize),
     {"Dropout", 1, MLC_OP_Identity, norm_dropout},
     {"Constant", 1, MLC_OP_Identity, norm_constant},
 };

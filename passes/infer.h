@@ -115,6 +115,8 @@ mlc_status_t *infer_const_of_shape(const infer_cx_t *cx);
 mlc_status_t *infer_range(const infer_cx_t *cx);
 /* infer_convt.c */
 mlc_status_t *infer_convtranspose(const infer_cx_t *cx);
+/* infer_resize.c */
+mlc_status_t *infer_resize(const infer_cx_t *cx);
 /* infer_index.c: ArgMax/ArgMin, Hardmax, CumSum, GatherElements, Trilu */
 mlc_status_t *infer_argminmax(const infer_cx_t *cx);
 mlc_status_t *infer_hardmax(const infer_cx_t *cx);

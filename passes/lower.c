@@ -258,6 +258,7 @@ static lw_build_fn builder_for(mlc_op_t op) {
   case MLC_OP_Range: return lw_build_range;
   case MLC_OP_ArgMax: case MLC_OP_ArgMin: return lw_build_argminmax;
   case MLC_OP_Hardmax: return lw_build_hardmax;
+  case MLC_OP_Resize: return lw_build_resize;
   case MLC_OP_ConvTranspose: return lw_build_convtranspose;
   case MLC_OP_CumSum: return lw_build_cumsum;
   case MLC_OP_GatherElements: return lw_build_gather_elements;

@@ -152,6 +152,9 @@ mlc_status_t *lw_build_range(lw_ctx_t *c, const mlc_node_t *n);
 /* lower_convt.c */
 mlc_status_t *lw_build_convtranspose(lw_ctx_t *c, const mlc_node_t *n);
 
+/* lower_resize.c */
+mlc_status_t *lw_build_resize(lw_ctx_t *c, const mlc_node_t *n);
+
 /* lower_index.c */
 mlc_status_t *lw_build_argminmax(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_hardmax(lw_ctx_t *c, const mlc_node_t *n);
