@@ -1,7 +1,8 @@
 /* Shape inference of the ops added on the ops2 branch: CastLike becomes a
  * Cast to its second input's dtype; the new activations keep dtype and
  * shape and refuse integer inputs (Shrink accepts them); ConvTranspose's
- * output size with explicit pads, auto_pad and output_shape. */
+ * output size with explicit pads, auto_pad and output_shape; Resize's output
+ * size from scales and from sizes with axes and an aspect-ratio policy. */
 #include "infer_test_util.h"
 
 static void test_castlike_becomes_cast(void **s) {
@@ -99,12 +100,50 @@ static void test_convtranspose_shapes(void **s) {
   infer_fails(g, MLC_INVALID_MODEL, "group");
 }
 
+static void test_resize_shapes(void **s) {
+  (void)s;
+  static const float sc[4] = {1, 1, 0.6f, 2.5f};
+  mlc_graph_t *g = new_graph();
+  mlc_value_t *x = input(g, "x", MLC_DT_F32, 4, I64S(1, 3, 5, 4));
+  mlc_value_t *scales = mlc_graph_add_const(g, "scales", MLC_DT_F32, 1,
+                                            I64S(4), sc, sizeof sc,
+                                            MLC_DATA_COPY);
+  mlc_node_t *n = node(g, MLC_OP_Resize, "r", 3, VALS(x, NULL, scales), 1);
+  infer_ok(g); /* floor(5 * 0.6) = 3, floor(4 * 2.5) = 10 */
+  expect_shape(out0(n), MLC_DT_F32, 4, I64S(1, 3, 3, 10));
+  mlc_graph_destroy(g);
+  /* sizes on axes (3, 2) with not_smaller: scale max(6/4, 2/5) = 1.5 */
+  g = new_graph();
+  x = input(g, "x", MLC_DT_F32, 4, I64S(1, 3, 5, 4));
+  mlc_value_t *sizes = const_i64(g, "sizes", I64S(6, 2), 2);
+  n = node(g, MLC_OP_Resize, "r", 4, VALS(x, NULL, NULL, sizes), 1);
+  set_ints(g, n, "axes", I64S(3, 2), 2);
+  mlc_node_set_string(g, n, "keep_aspect_ratio_policy", "not_smaller");
+  infer_ok(g); /* round(5 * 1.5) = 8 (half up), 4 * 1.5 = 6 */
+  expect_shape(out0(n), MLC_DT_F32, 4, I64S(1, 3, 8, 6));
+  mlc_graph_destroy(g);
+  /* runtime scales are unsupported; both scales and sizes invalid */
+  g = new_graph();
+  x = input(g, "x", MLC_DT_F32, 2, I64S(2, 2));
+  mlc_value_t *rs = input(g, "s", MLC_DT_F32, 1, I64S(2));
+  node(g, MLC_OP_Resize, "r", 3, VALS(x, NULL, rs), 1);
+  infer_fails(g, MLC_UNSUPPORTED, "'scales' is not a constant");
+  g = new_graph();
+  x = input(g, "x", MLC_DT_F32, 2, I64S(2, 2));
+  scales = mlc_graph_add_const(g, "scales", MLC_DT_F32, 1, I64S(2), sc,
+                               2 * sizeof *sc, MLC_DATA_COPY);
+  sizes = const_i64(g, "sizes", I64S(4, 4), 2);
+  node(g, MLC_OP_Resize, "r", 4, VALS(x, NULL, scales, sizes), 1);
+  infer_fails(g, MLC_INVALID_MODEL, "exactly one of scales and sizes");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_castlike_becomes_cast),
       cmocka_unit_test(test_castlike_declared_output_mismatch),
       cmocka_unit_test(test_activations_keep_shape_and_want_float),
       cmocka_unit_test(test_convtranspose_shapes),
+      cmocka_unit_test(test_resize_shapes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,12 @@ static const float X[N] = {-3.0f, -1.5f, -0.6f, -0.2f, 0.0f,
 
 typedef double (*ref_fn)(double x, double a, double b);
 
+static void near(const float *got, const float *want, int n, float tol) {
+  for (int i = 0; i < n; i++)
+    if (!(fabsf(got[i] - want[i]) <= tol * (1 + fabsf(want[i]))))
+      fail_msg("element %d: got %g want %g", i, got[i], want[i]);
+}
+
 static double elu(double x, double a, double b) {
   (void)b;
   return x < 0 ? a * (exp(x) - 1) : x;
@@ -338,6 +344,53 @@ static void test_convtranspose_1d(void **s) {
   mlc_graph_destroy(G);
 }
 
+/* Resize of x[1,1,2,2] = {1,2,3,4} to 4x4 by scales 2 (NCHW). */
+static float *resize_2x(const char *mode, const char *ctm, const char *nm) {
+  static const float x[4] = {1, 2, 3, 4};
+  static const float sc[4] = {1, 1, 2, 2};
+  mlc_value_t *in[3] = {cst(MLC_DT_F32, 4, (int64_t[]){1, 1, 2, 2}, x), NULL,
+                        cst(MLC_DT_F32, 1, (int64_t[]){4}, sc)};
+  mlc_node_t *n = node1(MLC_OP_Resize, 3, in, MLC_DT_F32, 4,
+                        (int64_t[]){1, 1, 4, 4});
+  mlc_node_set_string(G, n, "mode", mode);
+  if (ctm) mlc_node_set_string(G, n, "coordinate_transformation_mode", ctm);
+  if (nm) mlc_node_set_string(G, n, "nearest_mode", nm);
+  return run_out(G, n);
+}
+
+static void test_resize_modes(void **s) {
+  (void)s;
+  assert_null(mlc_graph_create("t", &G));
+  /* nearest, asymmetric, floor: each input pixel repeated 2x2 */
+  float *y = resize_2x("nearest", "asymmetric", "floor");
+  assert_memory_equal(y, ((float[]){1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3,
+                                    4, 4}), 64);
+  free(y);
+  /* linear, half_pixel (ONNX's resize_upsample_scales_linear example) */
+  y = resize_2x("linear", NULL, NULL);
+  near(y, (float[]){1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f,
+                    2.75f, 3.25f, 3.5f, 3, 3.25f, 3.75f, 4}, 16, 1e-6f);
+  free(y);
+  /* linear, align_corners: x * (2 - 1) / (4 - 1) */
+  y = resize_2x("linear", "align_corners", NULL);
+  float t = 1.0f / 3, u = 2.0f / 3;
+  near(y, (float[]){1, 1 + t, 1 + u, 2, 1 + 2 * t, 1 + 3 * t, 1 + 4 * t,
+                    2 + 2 * t, 1 + 4 * t, 1 + 5 * t, 1 + 6 * t, 2 + 4 * t, 3,
+                    3 + t, 3 + u, 4}, 16, 1e-6f);
+  free(y);
+  /* sizes with not_larger: 2x4 -> sizes (4, 4) -> common scale 1 */
+  static const float x2[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  int64_t sz[2] = {4, 4};
+  mlc_value_t *in[4] = {cst(MLC_DT_F32, 2, (int64_t[]){2, 4}, x2), NULL, NULL,
+                        cst(MLC_DT_I64, 1, (int64_t[]){2}, sz)};
+  mlc_node_t *n = node1(MLC_OP_Resize, 4, in, MLC_DT_F32, 2, (int64_t[]){2, 4});
+  mlc_node_set_string(G, n, "keep_aspect_ratio_policy", "not_larger");
+  y = run_out(G, n);
+  near(y, x2, 8, 0);
+  free(y);
+  mlc_graph_destroy(G);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_elu_selu_celu),
@@ -349,6 +402,7 @@ int main(void) {
       cmocka_unit_test(test_gather_elements),
       cmocka_unit_test(test_trilu),
       cmocka_unit_test(test_convtranspose_1d),
+      cmocka_unit_test(test_resize_modes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
