@@ -139,3 +139,101 @@ mlc_status_t *mlc_onnx_decomp_reduce(mlc_onnx_node_t *n, mlc_op_t pre,
   n->nattrs = 0;
   return NULL;
 }
+
+/* ---- RMSNormalization, LpNormalization ---- */
+
+/* The normalised axes [axis, rank) as constants: negative axes when the
+ * axis is negative (no rank needed), else the rank must be known. */
+static mlc_value_t *tail_axes(mlc_onnx_node_t *n, int64_t axis,
+                              const char **why) {
+  int rank = n->in[0]->rank;
+  int64_t ax[MLC_ONNX_MAX_RANK];
+  int na = 0;
+  if (axis < 0) {
+    if (axis < -MLC_ONNX_MAX_RANK || (rank >= 0 && axis < -rank)) {
+      *why = "axis out of range";
+      return NULL;
+    }
+    for (int64_t a = axis; a < 0; a++) ax[na++] = a;
+  } else {
+    if (rank < 0) {
+      *why = "non-negative axis with an input of unknown rank";
+      return NULL;
+    }
+    for (int64_t a = axis; a < rank; a++) ax[na++] = a;
+    if (na == 0) {
+      *why = "axis out of range";
+      return NULL;
+    }
+  }
+  const char *an = dc_name(n, "norm_axes");
+  return an ? mlc_graph_add_const_i64s(n->g, an, ax, na) : NULL;
+}
+
+mlc_status_t *mlc_onnx_decomp_rmsnorm(mlc_onnx_node_t *n, const char **why) {
+  if (n->nin != 2 || !n->in[1])
+    return MLC_ERR(INVALID_MODEL, "%s: needs inputs X and scale", n->desc);
+  const mlc_attr_t *a = mlc_onnx_attr_find(n, "axis");
+  const mlc_attr_t *e = mlc_onnx_attr_find(n, "epsilon");
+  const mlc_attr_t *st = mlc_onnx_attr_find(n, "stash_type");
+  int64_t stash = st && st->kind == MLC_ATTR_INT ? st->i : MLC_DT_F32;
+  if (stash != MLC_DT_F32 && stash != MLC_DT_F64) {
+    *why = "stash_type other than float or double";
+    return NULL;
+  }
+  mlc_value_t *ax = tail_axes(n, a && a->kind == MLC_ATTR_INT ? a->i : -1, why);
+  if (*why) return NULL;
+  mlc_value_t *x = n->in[0], *scale = n->in[1];
+  mlc_node_t *c = dc_add(n, MLC_OP_Cast, "rms_x", 1, &x, NULL);
+  if (!ax || !c || !mlc_node_set_int(n->g, c, "to", stash)) return dc_oom(n);
+  mlc_value_t *xs = dc_val(c);
+  mlc_value_t *sq[2] = {xs, xs};
+  mlc_value_t *x2 = dc_val(dc_add(n, MLC_OP_Mul, "rms_sq", 2, sq, NULL));
+  mlc_value_t *rm[2] = {x2, ax};
+  mlc_node_t *mean = x2 ? dc_add(n, MLC_OP_ReduceMean, "rms_mean", 2, rm, NULL) : NULL;
+  if (!mean || !mlc_node_set_int(n->g, mean, "keepdims", 1)) return dc_oom(n);
+  double eps = e && e->kind == MLC_ATTR_FLOAT ? e->f : 1e-5;
+  mlc_value_t *ad[2] = {dc_val(mean),
+                        mlc_onnx_scalar_const(n, "rms_eps", (mlc_dtype_t)stash, eps)};
+  mlc_value_t *me = dc_val(dc_add(n, MLC_OP_Add, "rms_mean_eps", 2, ad, NULL));
+  mlc_value_t *rms = me ? dc_val(dc_add(n, MLC_OP_Sqrt, "rms", 1, &me, NULL)) : NULL;
+  mlc_value_t *dv[2] = {xs, rms};
+  mlc_value_t *nrm = rms ? dc_val(dc_add(n, MLC_OP_Div, "rms_norm", 2, dv, NULL)) : NULL;
+  mlc_value_t *cl[2] = {nrm, x};
+  mlc_value_t *back = nrm ? dc_val(dc_add(n, MLC_OP_CastLike, "rms_back", 2, cl, NULL)) : NULL;
+  if (!back) return dc_oom(n);
+  n->op = MLC_OP_Mul;
+  n->in[0] = back;
+  n->in[1] = scale;
+  n->nin = 2;
+  n->nattrs = 0;
+  return NULL;
+}
+
+mlc_status_t *mlc_onnx_decomp_lpnorm(mlc_onnx_node_t *n, const char **why) {
+  const mlc_attr_t *a = mlc_onnx_attr_find(n, "axis");
+  const mlc_attr_t *p = mlc_onnx_attr_find(n, "p");
+  int64_t pv = p && p->kind == MLC_ATTR_INT ? p->i : 2;
+  if (pv != 1 && pv != 2) {
+    *why = "p other than 1 or 2";
+    return NULL;
+  }
+  int64_t axis = a && a->kind == MLC_ATTR_INT ? a->i : -1;
+  const char *an = dc_name(n, "lp_axis");
+  mlc_value_t *ax = an ? mlc_graph_add_const_i64s(n->g, an, &axis, 1) : NULL;
+  mlc_value_t *x = n->in[0];
+  mlc_value_t *pre[2] = {x, x};
+  mlc_value_t *t = dc_val(dc_add(n, pv == 2 ? MLC_OP_Mul : MLC_OP_Abs, "lp_pre",
+                                 pv == 2 ? 2 : 1, pre, NULL));
+  mlc_value_t *rs[2] = {t, ax};
+  mlc_node_t *sum = t && ax ? dc_add(n, MLC_OP_ReduceSum, "lp_sum", 2, rs, NULL) : NULL;
+  if (!sum || !mlc_node_set_int(n->g, sum, "keepdims", 1)) return dc_oom(n);
+  mlc_value_t *norm = dc_val(sum);
+  if (pv == 2) norm = dc_val(dc_add(n, MLC_OP_Sqrt, "lp_norm", 1, &norm, NULL));
+  if (!norm) return dc_oom(n);
+  n->op = MLC_OP_Div;
+  n->in[1] = norm;
+  n->nin = 2;
+  n->nattrs = 0;
+  return NULL;
+}

@@ -28,4 +28,13 @@ mlc_status_t *mlc_onnx_decomp_bn_training(mlc_onnx_node_t *n,
 mlc_status_t *mlc_onnx_decomp_reduce(mlc_onnx_node_t *n, mlc_op_t pre,
                                      mlc_op_t post);
 
+/* RMSNormalization (opset 23): Cast to stash_type, Mul, ReduceMean over
+ * [axis, rank) keepdims, Add epsilon, Sqrt, Div, CastLike back to X, and
+ * the node itself becomes Mul(., scale). */
+mlc_status_t *mlc_onnx_decomp_rmsnorm(mlc_onnx_node_t *n, const char **why);
+
+/* LpNormalization (p 1 or 2): the node becomes Div(X, norm) with norm =
+ * ReduceSum(Abs(X)) or Sqrt(ReduceSum(X * X)) over `axis`, kept. */
+mlc_status_t *mlc_onnx_decomp_lpnorm(mlc_onnx_node_t *n, const char **why);
+
 #endif

@@ -388,6 +388,14 @@ static mlc_status_t *norm_resize_10(mlc_onnx_node_t *n, const char **why) {
   return NULL;
 }
 
+static mlc_status_t *norm_rmsnorm(mlc_onnx_node_t *n, const char **why) {
+  return mlc_onnx_decomp_rmsnorm(n, why);
+}
+
+static mlc_status_t *norm_lpnorm(mlc_onnx_node_t *n, const char **why) {
+  return mlc_onnx_decomp_lpnorm(n, why);
+}
+
 static mlc_status_t *norm_tile_old(mlc_onnx_node_t *n, const char **why) {
   *why = "Tile-1 (tiles/axis inputs)";
   return NULL;
@@ -503,8 +511,11 @@ static const op_row_t op_rows[] = {
     SIMPLE(Range, 11),
     SIMPLE(ArgMax, 1), SIMPLE(ArgMin, 1), SIMPLE(Hardmax, 13),
     SIMPLE(CumSum, 11), SIMPLE(GatherElements, 11), SIMPLE(Trilu, 14),
+    SIMPLE(CumProd, 26), SIMPLE(IsInf, 10),
     SIMPLE(ConvTranspose, 1),
     ROW(Resize, 10, norm_resize_10), ROW(Resize, 11, norm_resize),
+    {"RMSNormalization", 23, MLC_OP_Mul, norm_rmsnorm},
+    {"LpNormalization", 1, MLC_OP_Div, norm_lpnorm},
     {"Dropout", 1, MLC_OP_Identity, norm_dropout},
     {"Constant", 1, MLC_OP_Identity, norm_constant},
 };

@@ -285,7 +285,7 @@ static mlc_status_t *(*rule_for(mlc_op_t op))(const infer_cx_t *) {
   case MLC_OP_Hardmax: return infer_hardmax;
   case MLC_OP_Resize: return infer_resize;
   case MLC_OP_ConvTranspose: return infer_convtranspose;
-  case MLC_OP_CumSum: return infer_cumsum;
+  case MLC_OP_CumSum: case MLC_OP_CumProd: return infer_cumsum;
   case MLC_OP_GatherElements: return infer_gather_elements;
   case MLC_OP_Trilu: return infer_trilu;
   default: break;

@@ -27,7 +27,7 @@ mlc_status_t *infer_unary(const infer_cx_t *cx) {
     MLC_RETURN_IF(infer_need_dtype(cx, 0, infer_is_bool, "bool"));
   } else if (unary_wants_float(op)) {
     MLC_RETURN_IF(infer_need_dtype(cx, 0, infer_is_float, "a float type"));
-    if (op == MLC_OP_IsNaN) out = MLC_DT_BOOL;
+    if (op == MLC_OP_IsNaN || op == MLC_OP_IsInf) out = MLC_DT_BOOL;
   } else {
     MLC_RETURN_IF(infer_need_dtype(cx, 0, infer_is_numeric, "a number type"));
   }

@@ -260,7 +260,7 @@ static lw_build_fn builder_for(mlc_op_t op) {
   case MLC_OP_Hardmax: return lw_build_hardmax;
   case MLC_OP_Resize: return lw_build_resize;
   case MLC_OP_ConvTranspose: return lw_build_convtranspose;
-  case MLC_OP_CumSum: return lw_build_cumsum;
+  case MLC_OP_CumSum: case MLC_OP_CumProd: return lw_build_cumsum;
   case MLC_OP_GatherElements: return lw_build_gather_elements;
   case MLC_OP_Trilu: return lw_build_trilu;
   default: return NULL;

@@ -206,12 +206,27 @@ static mlc_texpr_t *clip_expr(ex_t *e, mlc_texpr_t *const *a, int na) {
   return r;
 }
 
+/* IsInf: x == +inf (detect_positive) or x == -inf (detect_negative). */
+static mlc_texpr_t *isinf_expr(lw_ctx_t *c, const mlc_node_t *n,
+                               mlc_texpr_t *x) {
+  mlc_dtype_t dt = lw_compute_dt(x->dtype);
+  x = mlc_tx_cast(c->k, dt, x);
+  bool pos = mlc_node_attr_int(n, "detect_positive", 1) != 0;
+  bool neg = mlc_node_attr_int(n, "detect_negative", 1) != 0;
+  mlc_texpr_t *p = mlc_tx_binary(c->k, MLC_TB_EQ, x, mlc_tx_const(c->k, dt, INFINITY));
+  mlc_texpr_t *m = mlc_tx_binary(c->k, MLC_TB_EQ, x, mlc_tx_const(c->k, dt, -INFINITY));
+  if (pos && neg) return mlc_tx_binary(c->k, MLC_TB_OR, p, m);
+  if (pos || neg) return pos ? p : m;
+  return mlc_tx_binary(c->k, MLC_TB_AND, p, m); /* never both: false */
+}
+
 mlc_texpr_t *lw_elem_expr(lw_ctx_t *c, const mlc_node_t *n,
                           mlc_texpr_t *const *a, int na) {
   mlc_dtype_t out = n->outputs[0]->dtype;
   if (!a[0]) return NULL;
   if (n->op == MLC_OP_Cast) return mlc_tx_cast(c->k, out, a[0]);
   if (n->op == MLC_OP_IsNaN) return mlc_tx_unary(c->k, MLC_TU_ISNAN, a[0]);
+  if (n->op == MLC_OP_IsInf) return isinf_expr(c, n, a[0]);
   if (n->op == MLC_OP_Pow) return pow_expr(c, a[0], a[1], out);
   if (n->op == MLC_OP_Where) return mlc_tx_select(c->k, a[0], a[1], a[2]);
   /* Everything else computes in one dtype: the first operand's, widened. */

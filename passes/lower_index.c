@@ -1,12 +1,13 @@
-/* ArgMax/ArgMin, Hardmax, CumSum, GatherElements and Trilu.
+/* ArgMax/ArgMin, Hardmax, CumSum, CumProd, GatherElements and Trilu.
  *
  * ArgMax/ArgMin and Hardmax: an outer nest over the data's shape with the
  * axis at extent 1, a serial loop over the axis keeping the best value and
  * its index in MLC_TV_LOCAL scalars (strict comparison keeps the first
  * index, >=/<= the last with select_last_index), then the store (Hardmax:
- * a second loop writing 1 at the index and 0 elsewhere).  CumSum: a nest
- * over the output; each point sums the axis entries before (or after, with
- * reverse) it, including itself unless exclusive: O(n * axis length),
+ * a second loop writing 1 at the index and 0 elsewhere).  CumSum/CumProd:
+ * a nest over the output; each point sums (multiplies) the axis entries
+ * before (or after, with reverse) it, including itself unless exclusive:
+ * O(n * axis length),
  * meant for the moderate sizes exporters produce.  GatherElements and
  * Trilu: one nest over the output computing the source index / the mask.
  * Loads stay in range by construction (GatherElements wraps negative
@@ -133,7 +134,7 @@ mlc_status_t *lw_build_hardmax(lw_ctx_t *c, const mlc_node_t *n) {
   return NULL;
 }
 
-/* ---- CumSum ---- */
+/* ---- CumSum, CumProd ---- */
 
 mlc_status_t *lw_build_cumsum(lw_ctx_t *c, const mlc_node_t *n) {
   mlc_value_t *x = n->inputs[0], *y = n->outputs[0];
@@ -160,10 +161,12 @@ mlc_status_t *lw_build_cumsum(lw_ctx_t *c, const mlc_node_t *n) {
   mlc_tbinop_t op = rev ? (excl ? MLC_TB_GT : MLC_TB_GE)
                         : (excl ? MLC_TB_LT : MLC_TB_LE);
   mlc_texpr_t *take = bin(c, op, var(c, j), nest.idx[axis]);
-  mlc_texpr_t *add = bin(c, MLC_TB_ADD, var(c, acc),
-                         mlc_tx_select(c->k, take, xv, mlc_tx_const(c->k, ct, 0)));
+  bool prod = n->op == MLC_OP_CumProd;
+  mlc_texpr_t *unit = mlc_tx_const(c->k, ct, prod ? 1 : 0);
+  mlc_texpr_t *add = bin(c, prod ? MLC_TB_MUL : MLC_TB_ADD, var(c, acc),
+                         mlc_tx_select(c->k, take, xv, unit));
   mlc_tstmt_t *parts[3] = {
-      mlc_ts_assign(c->k, acc, mlc_tx_const(c->k, ct, 0)),
+      mlc_ts_assign(c->k, acc, unit),
       lw_for(c, j, xd[axis], mlc_ts_assign(c->k, acc, add), MLC_LOOP_SERIAL),
       lw_store_out(c, n, nest.idx, r, mlc_tx_cast(c->k, y->dtype, var(c, acc)))};
   if (!lw_append(c, lw_nest_wrap(c, &nest, 0, mlc_ts_block(c->k, 3, parts), false)))

@@ -1,5 +1,6 @@
 /* Frontend decompositions (frontend/onnx_decomp.c): training-mode
- * BatchNormalization, the Reduce* ops built on ReduceSum, and CastLike's
+ * BatchNormalization, the Reduce* ops built on ReduceSum, RMSNormalization,
+ * LpNormalization, and CastLike's
  * import as its own core op.  Checks the nodes the importer adds, their
  * wiring, constants and attributes; the numbers are checked end to end by
  * the node conformance cases. */
@@ -199,12 +200,85 @@ static void test_castlike_import(void **state) {
   tb_free(&b);
 }
 
+static void test_rmsnorm_nodes(void **state) {
+  (void)state;
+  tb_t b = {0};
+  Onnx__ModelProto *m = tb_model(&b, 8, 23);
+  tb_input(&b, m, "x", 10, "2,3,4"); /* f16 */
+  tb_input(&b, m, "s", 10, "4");
+  Onnx__NodeProto *n = tb_node(&b, m, "RMSNormalization", "rn", "x,s", "y");
+  tb_attr_i(&b, n, "axis", -2);
+  tb_attr_f(&b, n, "epsilon", 0.125f);
+  tb_output(&b, m, "y", 10, NULL);
+  mlc_graph_t *g = import_ok(&b, m);
+  expect_ops(g, 8, (const mlc_op_t[]){
+      MLC_OP_Cast, MLC_OP_Mul, MLC_OP_ReduceMean, MLC_OP_Add, MLC_OP_Sqrt,
+      MLC_OP_Div, MLC_OP_CastLike, MLC_OP_Mul});
+  mlc_node_t **nd = g->nodes.data;
+  assert_int_equal(mlc_node_attr_int(nd[0], "to", 0), MLC_DT_F32);
+  expect_i64s(nd[2]->inputs[1], 2, (const int64_t[]){-2, -1});
+  assert_int_equal(mlc_node_attr_int(nd[2], "keepdims", 0), 1);
+  assert_int_equal(nd[3]->inputs[1]->dtype, MLC_DT_F32);
+  assert_true(mlc_value_const_float(nd[3]->inputs[1], 0) == 0.125);
+  assert_ptr_equal(nd[5]->inputs[0], nd[0]->outputs[0]);
+  assert_string_equal(nd[6]->inputs[1]->name, "x");
+  assert_ptr_equal(nd[7]->inputs[0], nd[6]->outputs[0]);
+  assert_string_equal(nd[7]->inputs[1]->name, "s");
+  assert_string_equal(nd[7]->outputs[0]->name, "y");
+  assert_int_equal(nd[7]->nattrs, 0);
+  mlc_graph_destroy(g);
+  tb_free(&b);
+  /* a non-negative axis needs the rank */
+  m = tb_model(&b, 8, 23);
+  tb_input(&b, m, "x", 1, NULL);
+  tb_input(&b, m, "s", 1, "4");
+  n = tb_node(&b, m, "RMSNormalization", "rn", "x,s", "y");
+  tb_attr_i(&b, n, "axis", 1);
+  tb_output(&b, m, "y", 1, NULL);
+  expect_unsupported(&b, m, "unknown rank");
+  tb_free(&b);
+}
+
+static void test_lpnorm_nodes(void **state) {
+  (void)state;
+  for (int p = 1; p <= 3; p++) {
+    tb_t b = {0};
+    Onnx__ModelProto *m = tb_model(&b, 8, 13);
+    tb_input(&b, m, "x", 1, "2,3");
+    Onnx__NodeProto *n = tb_node(&b, m, "LpNormalization", "lp", "x", "y");
+    tb_attr_i(&b, n, "p", p);
+    tb_attr_i(&b, n, "axis", 0);
+    tb_output(&b, m, "y", 1, NULL);
+    if (p == 3) {
+      expect_unsupported(&b, m, "p other than 1 or 2");
+      tb_free(&b);
+      continue;
+    }
+    mlc_graph_t *g = import_ok(&b, m);
+    if (p == 1)
+      expect_ops(g, 3, (const mlc_op_t[]){MLC_OP_Abs, MLC_OP_ReduceSum, MLC_OP_Div});
+    else
+      expect_ops(g, 4, (const mlc_op_t[]){MLC_OP_Mul, MLC_OP_ReduceSum,
+                                          MLC_OP_Sqrt, MLC_OP_Div});
+    mlc_node_t **nd = g->nodes.data;
+    expect_i64s(nd[1]->inputs[1], 1, (const int64_t[]){0});
+    assert_int_equal(mlc_node_attr_int(nd[1], "keepdims", 0), 1);
+    mlc_node_t *div = nd[g->nodes.len - 1];
+    assert_string_equal(div->inputs[0]->name, "x");
+    assert_ptr_equal(div->inputs[1], nd[g->nodes.len - 2]->outputs[0]);
+    mlc_graph_destroy(g);
+    tb_free(&b);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bn_training_nodes),
       cmocka_unit_test(test_bn_training_declines),
       cmocka_unit_test(test_reduce_via_sum),
       cmocka_unit_test(test_castlike_import),
+      cmocka_unit_test(test_rmsnorm_nodes),
+      cmocka_unit_test(test_lpnorm_nodes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -238,6 +238,13 @@ static void test_cumsum_variants(void **s) {
     assert_memory_equal(y, cases[i].want, 24);
     free(y);
   }
+  /* CumProd, exclusive and reversed: products of the later entries */
+  mlc_node_t *pn = node1(MLC_OP_CumProd, 2, in, MLC_DT_I32, 2, (int64_t[]){2, 3});
+  mlc_node_set_int(G, pn, "exclusive", 1);
+  mlc_node_set_int(G, pn, "reverse", 1);
+  int32_t *py = run_out(G, pn);
+  assert_memory_equal(py, ((int32_t[]){6, 3, 1, 30, 6, 1}), 24);
+  free(py);
   axis = -2; /* along rows */
   in[1] = cst(MLC_DT_I64, 1, (int64_t[]){1}, &axis);
   int32_t *y = run_out(G, node1(MLC_OP_CumSum, 2, in, MLC_DT_I32, 2, (int64_t[]){2, 3}));
@@ -391,6 +398,25 @@ static void test_resize_modes(void **s) {
   mlc_graph_destroy(G);
 }
 
+static void test_isinf(void **s) {
+  (void)s;
+  assert_null(mlc_graph_create("t", &G));
+  float xv[5] = {1.0f, INFINITY, -INFINITY, NAN, -2.0f};
+  mlc_value_t *x = cst(MLC_DT_F32, 1, (int64_t[]){5}, xv);
+  static const struct { int pos, neg; bool want[5]; } cases[] = {
+      {1, 1, {0, 1, 1, 0, 0}}, {1, 0, {0, 1, 0, 0, 0}},
+      {0, 1, {0, 0, 1, 0, 0}}, {0, 0, {0, 0, 0, 0, 0}}};
+  for (size_t i = 0; i < 4; i++) {
+    mlc_node_t *n = node1(MLC_OP_IsInf, 1, &x, MLC_DT_BOOL, 1, (int64_t[]){5});
+    mlc_node_set_int(G, n, "detect_positive", cases[i].pos);
+    mlc_node_set_int(G, n, "detect_negative", cases[i].neg);
+    bool *y = run_out(G, n);
+    assert_memory_equal(y, cases[i].want, 5);
+    free(y);
+  }
+  mlc_graph_destroy(G);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_elu_selu_celu),
@@ -403,6 +429,7 @@ int main(void) {
       cmocka_unit_test(test_trilu),
       cmocka_unit_test(test_convtranspose_1d),
       cmocka_unit_test(test_resize_modes),
+      cmocka_unit_test(test_isinf),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
