@@ -288,6 +288,7 @@ static mlc_status_t *(*rule_for(mlc_op_t op))(const infer_cx_t *) {
   case MLC_OP_CumSum: case MLC_OP_CumProd: return infer_cumsum;
   case MLC_OP_GatherElements: return infer_gather_elements;
   case MLC_OP_Trilu: return infer_trilu;
+  case MLC_OP_ScatterElements: return infer_scatter_elements;
   default: break;
   }
   unsigned f = mlc_op_info(op)->flags;

@@ -1,7 +1,9 @@
-/* Shape rules for ArgMax/ArgMin, Hardmax, CumSum, GatherElements and
- * Trilu (see infer.h).  ArgMax/ArgMin give i64 with the axis removed or
+/* Shape rules for ArgMax/ArgMin, Hardmax, CumSum/CumProd, GatherElements,
+ * ScatterElements and Trilu (see infer.h).  ArgMax/ArgMin give i64 with the axis removed or
  * kept as 1; the others keep the data's shape (GatherElements takes the
  * indices' shape) and dtype. */
+#include <string.h>
+
 #include "passes/infer.h"
 
 static bool is_value(mlc_dtype_t dt) {
@@ -77,6 +79,31 @@ mlc_status_t *infer_trilu(const infer_cx_t *cx) {
     MLC_RETURN_IF(infer_const_ints(cx, 1, "k", &k, &n));
     if (n != 1) return infer_err(cx, "input 1 'k' must hold one value");
   }
+  infer_shape_t s;
+  infer_shape_of(x, &s);
+  return infer_set_output(cx, 0, x->dtype, &s);
+}
+
+mlc_status_t *infer_scatter_elements(const infer_cx_t *cx) {
+  const mlc_value_t *x = cx->n->inputs[0], *idx = cx->n->inputs[1];
+  const mlc_value_t *upd = cx->n->inputs[2];
+  MLC_RETURN_IF(infer_need_rank(cx, 0, 1, -1));
+  MLC_RETURN_IF(infer_need_dtype(cx, 0, is_value, "a number type or bool"));
+  MLC_RETURN_IF(infer_need_dtype(cx, 1, infer_is_index, "i32 or i64"));
+  MLC_RETURN_IF(infer_need_same_dtype(cx, 0, 2));
+  if (idx->rank != x->rank || upd->rank != x->rank)
+    return infer_err(cx, "data, indices and updates must have the same rank");
+  for (int d = 0; d < x->rank; d++)
+    if (infer_dim_known(idx->dims[d]) && infer_dim_known(upd->dims[d]) &&
+        idx->dims[d].value != upd->dims[d].value)
+      return infer_err(cx, "indices and updates differ in dim %d", d);
+  int axis = 0;
+  MLC_RETURN_IF(infer_axis(cx, mlc_node_attr_int(cx->n, "axis", 0), x->rank,
+                           "axis", &axis));
+  const char *red = mlc_node_attr_string(cx->n, "reduction", "none");
+  if (strcmp(red, "none") && strcmp(red, "add") && strcmp(red, "mul") &&
+      strcmp(red, "max") && strcmp(red, "min"))
+    return infer_err(cx, "reduction '%s'", red);
   infer_shape_t s;
   infer_shape_of(x, &s);
   return infer_set_output(cx, 0, x->dtype, &s);

@@ -1,4 +1,5 @@
-/* ArgMax/ArgMin, Hardmax, CumSum, CumProd, GatherElements and Trilu.
+/* ArgMax/ArgMin, Hardmax, CumSum, CumProd, GatherElements, ScatterElements
+ * and Trilu.
  *
  * ArgMax/ArgMin and Hardmax: an outer nest over the data's shape with the
  * axis at extent 1, a serial loop over the axis keeping the best value and
@@ -14,6 +15,7 @@
  * indices and clamps).
  */
 #include <math.h>
+#include <string.h>
 
 #include "passes/lower_internal.h"
 
@@ -222,6 +224,66 @@ mlc_status_t *lw_build_trilu(lw_ctx_t *c, const mlc_node_t *n) {
                                  lw_load_bcast(c, n->inputs[0], nest.idx, r),
                                  mlc_tx_const(c->k, y->dtype, 0));
   if (!lw_append(c, lw_nest_wrap(c, &nest, 0, lw_store_out(c, n, nest.idx, r, v), true)))
+    return lw_oom(c);
+  return NULL;
+}
+
+/* ---- ScatterElements ---- */
+
+static mlc_texpr_t *scatter_combine(lw_ctx_t *c, const char *red,
+                                    mlc_texpr_t *acc, mlc_texpr_t *u) {
+  if (strcmp(red, "add") == 0) return bin(c, MLC_TB_ADD, acc, u);
+  if (strcmp(red, "mul") == 0) return bin(c, MLC_TB_MUL, acc, u);
+  if (strcmp(red, "max") == 0) return bin(c, MLC_TB_MAX, acc, u);
+  if (strcmp(red, "min") == 0) return bin(c, MLC_TB_MIN, acc, u);
+  return u;
+}
+
+/* Gather form: each output point starts from data and applies, in index
+ * order, the updates whose target is that point; only the updates on the
+ * same line along `axis` can target it, so the cost is O(n * indices'
+ * axis length) and the kernel has no write races. */
+mlc_status_t *lw_build_scatter_elements(lw_ctx_t *c, const mlc_node_t *n) {
+  mlc_value_t *x = n->inputs[0], *ind = n->inputs[1], *upd = n->inputs[2];
+  mlc_value_t *y = n->outputs[0];
+  int r = x->rank, axis = 0;
+  MLC_RETURN_IF(axis_of(c, mlc_node_attr_int(n, "axis", 0), r, &axis));
+  if (mlc_value_numel(y) == 0) return NULL;
+  if (mlc_value_numel(ind) == 0) return lw_build_copy(c, n); /* no updates */
+  const char *red = mlc_node_attr_string(n, "reduction", "none");
+  int64_t yd[LW_MAXR], id[LW_MAXR];
+  lw_value_dims(y, yd);
+  lw_value_dims(ind, id);
+  lw_nest_t nest;
+  mlc_dtype_t ct = lw_compute_dt(y->dtype);
+  mlc_tvar_t *acc = mlc_tkernel_new_var(c->k, MLC_TV_LOCAL, ct, "acc");
+  mlc_tvar_t *j = lw_loopvar(c);
+  if (!acc || !j || !lw_nest_make(c, &nest, r, yd, r, true)) return lw_oom(c);
+  mlc_texpr_t *ui[LW_MAXR], *inside = NULL;
+  for (int d = 0; d < r; d++) {
+    if (d == axis) {
+      ui[d] = var(c, j);
+      continue;
+    }
+    ui[d] = bin(c, MLC_TB_MIN, nest.idx[d], i64(c, id[d] - 1));
+    if (id[d] < yd[d]) {
+      mlc_texpr_t *lt = bin(c, MLC_TB_LT, nest.idx[d], i64(c, id[d]));
+      inside = inside ? bin(c, MLC_TB_AND, inside, lt) : lt;
+    }
+  }
+  int64_t dim = x->dims[axis].value;
+  mlc_texpr_t *t = mlc_tx_cast(c->k, MLC_DT_I64, lw_load_bcast(c, ind, ui, r));
+  t = mlc_tx_select(c->k, bin(c, MLC_TB_LT, t, i64(c, 0)), lw_add_i(c, t, dim), t);
+  mlc_texpr_t *hit = bin(c, MLC_TB_EQ, t, nest.idx[axis]);
+  if (inside) hit = bin(c, MLC_TB_AND, inside, hit);
+  mlc_texpr_t *u = mlc_tx_cast(c->k, ct, lw_load_bcast(c, upd, ui, r));
+  mlc_tstmt_t *body = mlc_ts_if(c->k, hit, mlc_ts_assign(c->k, acc,
+                                scatter_combine(c, red, var(c, acc), u)), NULL);
+  mlc_tstmt_t *parts[3] = {
+      mlc_ts_assign(c->k, acc, mlc_tx_cast(c->k, ct, lw_load_bcast(c, x, nest.idx, r))),
+      lw_for(c, j, id[axis], body, MLC_LOOP_SERIAL),
+      lw_store_out(c, n, nest.idx, r, mlc_tx_cast(c->k, y->dtype, var(c, acc)))};
+  if (!lw_append(c, lw_nest_wrap(c, &nest, 0, mlc_ts_block(c->k, 3, parts), false)))
     return lw_oom(c);
   return NULL;
 }

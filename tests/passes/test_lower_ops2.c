@@ -2,7 +2,8 @@
  * activations (Elu, Selu, Celu, Softplus, Softsign, ThresholdedRelu,
  * Shrink, Mish), compared with the ONNX formulas computed here in double
  * precision with default and explicit attributes; and ArgMax/ArgMin,
- * Hardmax, CumSum, GatherElements and Trilu on small hand-checked
+ * Hardmax, CumSum/CumProd, GatherElements, ScatterElements, Trilu and IsInf
+ * on small hand-checked
  * examples (ties, negative axes and indices, every attribute); ConvTranspose
  * against a scatter-form reference. */
 #include <math.h>
@@ -271,6 +272,38 @@ static void test_gather_elements(void **s) {
   mlc_graph_destroy(G);
 }
 
+static void test_scatter_elements(void **s) {
+  (void)s;
+  assert_null(mlc_graph_create("t", &G));
+  float xv[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1}; /* [3,3] */
+  int64_t iv[4] = {0, -1, 0, 2};             /* [2,2], smaller than data */
+  float uv[4] = {10, 20, 30, 40};
+  mlc_value_t *in[3] = {cst(MLC_DT_F32, 2, (int64_t[]){3, 3}, xv),
+                        cst(MLC_DT_I64, 2, (int64_t[]){2, 2}, iv),
+                        cst(MLC_DT_F32, 2, (int64_t[]){2, 2}, uv)};
+  /* axis 0: out[idx[i][j]][j] (op)= upd[i][j]; row 0 col 0 gets 10 and 30 */
+  mlc_node_t *n = node1(MLC_OP_ScatterElements, 3, in, MLC_DT_F32, 2,
+                        (int64_t[]){3, 3});
+  float *y = run_out(G, n); /* none: the later update wins */
+  assert_memory_equal(y, ((float[]){30, 1, 1, 1, 1, 1, 1, 40, 1}), 36);
+  free(y);
+  mlc_node_set_string(G, n, "reduction", "add");
+  y = run_out(G, n);
+  assert_memory_equal(y, ((float[]){41, 1, 1, 1, 1, 1, 1, 61, 1}), 36);
+  free(y);
+  mlc_node_set_string(G, n, "reduction", "max");
+  y = run_out(G, n);
+  assert_memory_equal(y, ((float[]){30, 1, 1, 1, 1, 1, 1, 40, 1}), 36);
+  free(y);
+  /* axis 1: out[i][idx[i][j]] = upd[i][j] */
+  n = node1(MLC_OP_ScatterElements, 3, in, MLC_DT_F32, 2, (int64_t[]){3, 3});
+  mlc_node_set_int(G, n, "axis", 1);
+  y = run_out(G, n);
+  assert_memory_equal(y, ((float[]){10, 1, 20, 30, 1, 40, 1, 1, 1}), 36);
+  free(y);
+  mlc_graph_destroy(G);
+}
+
 static void test_trilu(void **s) {
   (void)s;
   assert_null(mlc_graph_create("t", &G));
@@ -427,6 +460,7 @@ int main(void) {
       cmocka_unit_test(test_cumsum_variants),
       cmocka_unit_test(test_gather_elements),
       cmocka_unit_test(test_trilu),
+      cmocka_unit_test(test_scatter_elements),
       cmocka_unit_test(test_convtranspose_1d),
       cmocka_unit_test(test_resize_modes),
       cmocka_unit_test(test_isinf),
