@@ -396,6 +396,20 @@ static mlc_status_t *norm_lpnorm(mlc_onnx_node_t *n, const char **why) {
   return mlc_onnx_decomp_lpnorm(n, why);
 }
 
+/* TopK-1: `k` attribute -> input 1. */
+static mlc_status_t *norm_topk_old(mlc_onnx_node_t *n, const char **why) {
+  mlc_attr_t *k = mlc_onnx_attr_find(n, "k");
+  if (!k || k->kind != MLC_ATTR_INT)
+    return MLC_ERR(INVALID_MODEL, "%s: attribute 'k' (an int) is required",
+                   n->desc);
+  mlc_value_t *v = mlc_graph_add_const_i64s(n->g, const_name(n, "k"), &k->i, 1);
+  if (!v) return oom(n);
+  n->in[1] = v;
+  n->nin = 2;
+  mlc_onnx_attr_remove(n, "k");
+  return NULL;
+}
+
 static mlc_status_t *norm_tile_old(mlc_onnx_node_t *n, const char **why) {
   *why = "Tile-1 (tiles/axis inputs)";
   return NULL;
@@ -513,6 +527,7 @@ static const op_row_t op_rows[] = {
     SIMPLE(CumSum, 11), SIMPLE(GatherElements, 11), SIMPLE(Trilu, 14),
     SIMPLE(CumProd, 26), SIMPLE(IsInf, 10), SIMPLE(ScatterElements, 11),
     {"Scatter", 9, MLC_OP_ScatterElements, NULL},
+    ROW(TopK, 1, norm_topk_old), SIMPLE(TopK, 10),
     SIMPLE(ConvTranspose, 1),
     ROW(Resize, 10, norm_resize_10), ROW(Resize, 11, norm_resize),
     {"RMSNormalization", 23, MLC_OP_Mul, norm_rmsnorm},

@@ -289,6 +289,7 @@ static mlc_status_t *(*rule_for(mlc_op_t op))(const infer_cx_t *) {
   case MLC_OP_GatherElements: return infer_gather_elements;
   case MLC_OP_Trilu: return infer_trilu;
   case MLC_OP_ScatterElements: return infer_scatter_elements;
+  case MLC_OP_TopK: return infer_topk;
   default: break;
   }
   unsigned f = mlc_op_info(op)->flags;

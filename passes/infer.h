@@ -124,5 +124,6 @@ mlc_status_t *infer_cumsum(const infer_cx_t *cx);
 mlc_status_t *infer_gather_elements(const infer_cx_t *cx);
 mlc_status_t *infer_trilu(const infer_cx_t *cx);
 mlc_status_t *infer_scatter_elements(const infer_cx_t *cx);
+mlc_status_t *infer_topk(const infer_cx_t *cx);
 
 #endif

@@ -1,5 +1,5 @@
 /* Shape rules for ArgMax/ArgMin, Hardmax, CumSum/CumProd, GatherElements,
- * ScatterElements and Trilu (see infer.h).  ArgMax/ArgMin give i64 with the axis removed or
+ * ScatterElements, Trilu and TopK (see infer.h).  ArgMax/ArgMin give i64 with the axis removed or
  * kept as 1; the others keep the data's shape (GatherElements takes the
  * indices' shape) and dtype. */
 #include <string.h>
@@ -107,4 +107,25 @@ mlc_status_t *infer_scatter_elements(const infer_cx_t *cx) {
   infer_shape_t s;
   infer_shape_of(x, &s);
   return infer_set_output(cx, 0, x->dtype, &s);
+}
+
+mlc_status_t *infer_topk(const infer_cx_t *cx) {
+  const mlc_value_t *x = cx->n->inputs[0];
+  MLC_RETURN_IF(infer_need_rank(cx, 0, 1, -1));
+  MLC_RETURN_IF(infer_need_dtype(cx, 0, infer_is_numeric, "a number type"));
+  MLC_RETURN_IF(infer_need_dtype(cx, 1, infer_is_index, "i64"));
+  int64_t *k = NULL, n = 0;
+  MLC_RETURN_IF(infer_const_ints(cx, 1, "K", &k, &n));
+  if (n != 1 || k[0] < 0) return infer_err(cx, "input 1 'K' must be one value >= 0");
+  int axis = 0;
+  MLC_RETURN_IF(infer_axis(cx, mlc_node_attr_int(cx->n, "axis", -1), x->rank,
+                           "axis", &axis));
+  if (infer_dim_known(x->dims[axis]) && k[0] > x->dims[axis].value)
+    return infer_err(cx, "K = %lld exceeds the axis length %lld",
+                     (long long)k[0], (long long)x->dims[axis].value);
+  infer_shape_t s;
+  infer_shape_of(x, &s);
+  s.d[axis] = infer_dim(k[0]);
+  MLC_RETURN_IF(infer_set_output(cx, 0, x->dtype, &s));
+  return infer_set_output(cx, 1, MLC_DT_I64, &s);
 }

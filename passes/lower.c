@@ -264,6 +264,7 @@ static lw_build_fn builder_for(mlc_op_t op) {
   case MLC_OP_GatherElements: return lw_build_gather_elements;
   case MLC_OP_Trilu: return lw_build_trilu;
   case MLC_OP_ScatterElements: return lw_build_scatter_elements;
+  case MLC_OP_TopK: return lw_build_topk;
   default: return NULL;
   }
 }

@@ -1,5 +1,5 @@
-/* ArgMax/ArgMin, Hardmax, CumSum, CumProd, GatherElements, ScatterElements
- * and Trilu.
+/* ArgMax/ArgMin, Hardmax, CumSum, CumProd, GatherElements, ScatterElements,
+ * Trilu and TopK.
  *
  * ArgMax/ArgMin and Hardmax: an outer nest over the data's shape with the
  * axis at extent 1, a serial loop over the axis keeping the best value and
@@ -285,5 +285,57 @@ mlc_status_t *lw_build_scatter_elements(lw_ctx_t *c, const mlc_node_t *n) {
       lw_store_out(c, n, nest.idx, r, mlc_tx_cast(c->k, y->dtype, var(c, acc)))};
   if (!lw_append(c, lw_nest_wrap(c, &nest, 0, mlc_ts_block(c->k, 3, parts), false)))
     return lw_oom(c);
+  return NULL;
+}
+
+/* ---- TopK ---- */
+
+/* Per outer point (the axis at extent 1), each element's rank among the
+ * axis entries is counted (an entry ranks before it when strictly better,
+ * or equal with a lower index: ONNX's tie order); elements of rank < K are
+ * stored at that rank.  O(axis length^2) per outer point; the output is
+ * always sorted. */
+mlc_status_t *lw_build_topk(lw_ctx_t *c, const mlc_node_t *n) {
+  mlc_value_t *x = n->inputs[0], *yv = n->outputs[0], *yi = n->outputs[1];
+  int r = x->rank, axis = 0;
+  MLC_RETURN_IF(axis_of(c, mlc_node_attr_int(n, "axis", -1), r, &axis));
+  int64_t kk = yv->dims[axis].value, len = x->dims[axis].value;
+  if (mlc_value_numel(yv) == 0) return NULL;
+  bool largest = mlc_node_attr_int(n, "largest", 1) != 0;
+  int64_t od[LW_MAXR], vd[LW_MAXR];
+  lw_value_dims(x, od);
+  lw_value_dims(yv, vd);
+  od[axis] = 1;
+  lw_nest_t nest;
+  mlc_dtype_t ct = lw_compute_dt(x->dtype);
+  mlc_tvar_t *rank = mlc_tkernel_new_var(c->k, MLC_TV_LOCAL, MLC_DT_I64, "rank");
+  mlc_tvar_t *i = lw_loopvar(c), *e = lw_loopvar(c);
+  int bv = lw_buf(c, yv, true), bi = yi ? lw_buf(c, yi, true) : -1;
+  if (!rank || !i || !e || bv < 0 || (yi && bi < 0) ||
+      !lw_nest_make(c, &nest, r, od, r, true))
+    return lw_oom(c);
+  mlc_texpr_t *xi[LW_MAXR], *xe[LW_MAXR], *oi[LW_MAXR];
+  for (int d = 0; d < r; d++) {
+    xi[d] = d == axis ? var(c, i) : nest.idx[d];
+    xe[d] = d == axis ? var(c, e) : nest.idx[d];
+    oi[d] = d == axis ? var(c, rank) : nest.idx[d];
+  }
+  mlc_texpr_t *vi = mlc_tx_cast(c->k, ct, lw_load_bcast(c, x, xi, r));
+  mlc_texpr_t *ve = mlc_tx_cast(c->k, ct, lw_load_bcast(c, x, xe, r));
+  mlc_texpr_t *better = bin(c, MLC_TB_OR, bin(c, largest ? MLC_TB_GT : MLC_TB_LT, ve, vi),
+                            bin(c, MLC_TB_AND, bin(c, MLC_TB_EQ, ve, vi),
+                                bin(c, MLC_TB_LT, var(c, e), var(c, i))));
+  mlc_tstmt_t *count = lw_for(c, e, len, mlc_ts_if(c->k, better,
+      mlc_ts_assign(c->k, rank, lw_add_i(c, var(c, rank), 1)), NULL), MLC_LOOP_SERIAL);
+  mlc_texpr_t *at = lw_flat(c, oi, vd, r);
+  mlc_tstmt_t *st[2] = {
+      mlc_ts_store(c->k, bv, at, mlc_tx_cast(c->k, yv->dtype, vi)),
+      yi ? mlc_ts_store(c->k, bi, at, var(c, i)) : NULL};
+  mlc_tstmt_t *store = mlc_ts_if(c->k, bin(c, MLC_TB_LT, var(c, rank), i64(c, kk)),
+                                 mlc_ts_block(c->k, yi ? 2 : 1, st), NULL);
+  mlc_tstmt_t *per[3] = {mlc_ts_assign(c->k, rank, i64(c, 0)), count, store};
+  mlc_tstmt_t *loop = lw_for(c, i, len, mlc_ts_block(c->k, 3, per), MLC_LOOP_SERIAL);
+  if (!lw_append(c, lw_nest_wrap(c, &nest, 0, loop, false))) return lw_oom(c);
+  c->k->flops += mlc_value_numel(x) * len;
   return NULL;
 }

@@ -162,5 +162,6 @@ mlc_status_t *lw_build_cumsum(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_gather_elements(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_trilu(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_scatter_elements(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_topk(lw_ctx_t *c, const mlc_node_t *n);
 
 #endif

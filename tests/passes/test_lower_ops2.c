@@ -304,6 +304,30 @@ static void test_scatter_elements(void **s) {
   mlc_graph_destroy(G);
 }
 
+static void test_topk(void **s) {
+  (void)s;
+  assert_null(mlc_graph_create("t", &G));
+  int64_t k = 3;
+  mlc_value_t *in[2] = {cst(MLC_DT_F32, 2, (int64_t[]){2, 4}, AX),
+                        cst(MLC_DT_I64, 1, (int64_t[]){1}, &k)};
+  for (int largest = 1; largest >= 0; largest--) {
+    mlc_value_t *o[2] = {
+        mlc_graph_add_value_static(G, "v", MLC_DT_F32, 2, (int64_t[]){2, 3}),
+        mlc_graph_add_value_static(G, "i", MLC_DT_I64, 2, (int64_t[]){2, 3})};
+    mlc_node_t *n = mlc_graph_add_node(G, MLC_OP_TopK, "n", 2, in, 2, o);
+    assert_non_null(n);
+    mlc_node_set_int(G, n, "largest", largest);
+    float *v = run_out(G, n);
+    /* ties keep the lower index first */
+    if (largest)
+      assert_memory_equal(v, ((float[]){5, 5, 2, 9, 0, -2}), 24);
+    else
+      assert_memory_equal(v, ((float[]){1, 2, 5, -2, -2, 0}), 24);
+    free(v);
+  }
+  mlc_graph_destroy(G);
+}
+
 static void test_trilu(void **s) {
   (void)s;
   assert_null(mlc_graph_create("t", &G));
@@ -460,6 +484,7 @@ int main(void) {
       cmocka_unit_test(test_cumsum_variants),
       cmocka_unit_test(test_gather_elements),
       cmocka_unit_test(test_trilu),
+      cmocka_unit_test(test_topk),
       cmocka_unit_test(test_scatter_elements),
       cmocka_unit_test(test_convtranspose_1d),
       cmocka_unit_test(test_resize_modes),
