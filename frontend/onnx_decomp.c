@@ -230,10 +230,20 @@ mlc_status_t *mlc_onnx_decomp_lpnorm(mlc_onnx_node_t *n, const char **why) {
   if (!sum || !mlc_node_set_int(n->g, sum, "keepdims", 1)) return dc_oom(n);
   mlc_value_t *norm = dc_val(sum);
   if (pv == 2) norm = dc_val(dc_add(n, MLC_OP_Sqrt, "lp_norm", 1, &norm, NULL));
-  if (!norm) return dc_oom(n);
-  n->op = MLC_OP_Div;
-  n->in[1] = norm;
-  n->nin = 2;
+  /* a zero norm gives 0, not 0/0; the zero is norm - norm so it has X's
+   * dtype without knowing it at import */
+  mlc_value_t *nn[2] = {norm, norm};
+  mlc_value_t *zero = norm ? dc_val(dc_add(n, MLC_OP_Sub, "lp_zero", 2, nn, NULL)) : NULL;
+  mlc_value_t *eq[2] = {norm, zero};
+  mlc_value_t *isz = zero ? dc_val(dc_add(n, MLC_OP_Equal, "lp_is_zero", 2, eq, NULL)) : NULL;
+  mlc_value_t *dv[2] = {x, norm};
+  mlc_value_t *q = isz ? dc_val(dc_add(n, MLC_OP_Div, "lp_div", 2, dv, NULL)) : NULL;
+  if (!q) return dc_oom(n);
+  n->op = MLC_OP_Where;
+  n->in[0] = isz;
+  n->in[1] = zero;
+  n->in[2] = q;
+  n->nin = 3;
   n->nattrs = 0;
   return NULL;
 }

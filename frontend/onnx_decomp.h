@@ -33,8 +33,9 @@ mlc_status_t *mlc_onnx_decomp_reduce(mlc_onnx_node_t *n, mlc_op_t pre,
  * the node itself becomes Mul(., scale). */
 mlc_status_t *mlc_onnx_decomp_rmsnorm(mlc_onnx_node_t *n, const char **why);
 
-/* LpNormalization (p 1 or 2): the node becomes Div(X, norm) with norm =
- * ReduceSum(Abs(X)) or Sqrt(ReduceSum(X * X)) over `axis`, kept. */
+/* LpNormalization (p 1 or 2): the node becomes Where(norm == 0, 0,
+ * Div(X, norm)) with norm = ReduceSum(Abs(X)) or Sqrt(ReduceSum(X * X))
+ * over `axis`, kept (a zero norm gives 0, as ONNX defines). */
 mlc_status_t *mlc_onnx_decomp_lpnorm(mlc_onnx_node_t *n, const char **why);
 
 #endif

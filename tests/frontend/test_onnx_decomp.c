@@ -256,16 +256,30 @@ static void test_lpnorm_nodes(void **state) {
     }
     mlc_graph_t *g = import_ok(&b, m);
     if (p == 1)
-      expect_ops(g, 3, (const mlc_op_t[]){MLC_OP_Abs, MLC_OP_ReduceSum, MLC_OP_Div});
+      expect_ops(g, 6, (const mlc_op_t[]){MLC_OP_Abs, MLC_OP_ReduceSum,
+                                          MLC_OP_Sub, MLC_OP_Equal, MLC_OP_Div,
+                                          MLC_OP_Where});
     else
-      expect_ops(g, 4, (const mlc_op_t[]){MLC_OP_Mul, MLC_OP_ReduceSum,
-                                          MLC_OP_Sqrt, MLC_OP_Div});
+      expect_ops(g, 7, (const mlc_op_t[]){MLC_OP_Mul, MLC_OP_ReduceSum,
+                                          MLC_OP_Sqrt, MLC_OP_Sub, MLC_OP_Equal,
+                                          MLC_OP_Div, MLC_OP_Where});
     mlc_node_t **nd = g->nodes.data;
+    size_t last = g->nodes.len - 1;
     expect_i64s(nd[1]->inputs[1], 1, (const int64_t[]){0});
     assert_int_equal(mlc_node_attr_int(nd[1], "keepdims", 0), 1);
-    mlc_node_t *div = nd[g->nodes.len - 1];
+    mlc_value_t *norm = nd[last - 4]->outputs[0];
+    mlc_node_t *zero = nd[last - 3], *eq = nd[last - 2], *div = nd[last - 1];
+    assert_ptr_equal(zero->inputs[0], norm);
+    assert_ptr_equal(zero->inputs[1], norm);
+    assert_ptr_equal(eq->inputs[0], norm);
+    assert_ptr_equal(eq->inputs[1], zero->outputs[0]);
     assert_string_equal(div->inputs[0]->name, "x");
-    assert_ptr_equal(div->inputs[1], nd[g->nodes.len - 2]->outputs[0]);
+    assert_ptr_equal(div->inputs[1], norm);
+    /* the node itself: Where(norm == 0, 0, x / norm) */
+    assert_ptr_equal(nd[last]->inputs[0], eq->outputs[0]);
+    assert_ptr_equal(nd[last]->inputs[1], zero->outputs[0]);
+    assert_ptr_equal(nd[last]->inputs[2], div->outputs[0]);
+    assert_string_equal(nd[last]->outputs[0]->name, "y");
     mlc_graph_destroy(g);
     tb_free(&b);
   }
