@@ -247,3 +247,90 @@ mlc_status_t *mlc_onnx_decomp_lpnorm(mlc_onnx_node_t *n, const char **why) {
   n->nattrs = 0;
   return NULL;
 }
+
+/* ---- GroupNormalization, InstanceNormalization ---- */
+
+static mlc_value_t *i64s(mlc_onnx_node_t *n, const char *what,
+                         const int64_t *v, int64_t cnt) {
+  const char *nm = dc_name(n, what);
+  return nm ? mlc_graph_add_const_i64s(n->g, nm, v, cnt) : NULL;
+}
+
+static mlc_value_t *add2(mlc_onnx_node_t *n, mlc_op_t op, const char *what,
+                         mlc_value_t *a, mlc_value_t *b) {
+  mlc_value_t *in[2] = {a, b};
+  return a && b ? dc_val(dc_add(n, op, what, 2, in, NULL)) : NULL;
+}
+
+/* X viewed as [N, groups, -1] (groups 0: the channels), normalised over
+ * the last axis, viewed as [N, C, -1] (from Shape(X)), scaled and shifted
+ * per channel, and the node itself becomes the Reshape back to X's shape.
+ * No rank is needed at import: every shape comes from Shape(X), which
+ * shape inference folds. */
+static mlc_status_t *group_norm(mlc_onnx_node_t *n, int64_t groups,
+                                double eps) {
+  mlc_value_t *x = n->in[0], *scale = n->in[1], *bias = n->in[2];
+  mlc_value_t *shp = dc_val(dc_add(n, MLC_OP_Shape, "gn_shape", 1, &x, NULL));
+  mlc_value_t *xr = add2(n, MLC_OP_Reshape, "gn_grouped", x,
+                         i64s(n, "gn_gshape", (const int64_t[]){0, groups, -1}, 3));
+  mlc_value_t *ax = i64s(n, "gn_axis", (const int64_t[]){2}, 1);
+  mlc_value_t *mean = add2(n, MLC_OP_ReduceMean, "gn_mean", xr, ax);
+  mlc_value_t *d = add2(n, MLC_OP_Sub, "gn_centered", xr, mean);
+  mlc_value_t *var = add2(n, MLC_OP_ReduceMean, "gn_var",
+                          add2(n, MLC_OP_Mul, "gn_sq", d, d), ax);
+  /* epsilon in X's dtype, which may not be known yet */
+  mlc_value_t *ke = add2(n, MLC_OP_CastLike, "gn_eps_like",
+                         mlc_onnx_scalar_const(n, "gn_eps", MLC_DT_F32, eps), x);
+  mlc_value_t *den = add2(n, MLC_OP_Add, "gn_var_eps", var, ke);
+  den = den ? dc_val(dc_add(n, MLC_OP_Sqrt, "gn_std", 1, &den, NULL)) : NULL;
+  mlc_value_t *nrm = add2(n, MLC_OP_Div, "gn_norm", d, den);
+  mlc_value_t *sl[3] = {shp, i64s(n, "gn_s0", (const int64_t[]){0}, 1),
+                        i64s(n, "gn_s2", (const int64_t[]){2}, 1)};
+  mlc_value_t *cat[2] = {shp ? dc_val(dc_add(n, MLC_OP_Slice, "gn_nc", 3, sl, NULL)) : NULL,
+                         i64s(n, "gn_m1", (const int64_t[]){-1}, 1)};
+  mlc_node_t *cn = cat[0] ? dc_add(n, MLC_OP_Concat, "gn_cshape", 2, cat, NULL) : NULL;
+  if (!cn || !mlc_node_set_int(n->g, cn, "axis", 0)) return dc_oom(n);
+  mlc_value_t *nc = dc_val(cn);
+  mlc_value_t *nr = add2(n, MLC_OP_Reshape, "gn_per_channel", nrm, nc);
+  mlc_value_t *one = i64s(n, "gn_ax1", (const int64_t[]){1}, 1);
+  mlc_value_t *sc = add2(n, MLC_OP_Unsqueeze, "gn_scale", scale, one);
+  mlc_value_t *scaled = add2(n, MLC_OP_Mul, "gn_scaled", nr, sc);
+  mlc_value_t *bi = add2(n, MLC_OP_Unsqueeze, "gn_bias", bias, one);
+  mlc_value_t *y = add2(n, MLC_OP_Add, "gn_affine", scaled, bi);
+  if (!y || !mean || !var) return dc_oom(n);
+  n->op = MLC_OP_Reshape;
+  n->in[0] = y;
+  n->in[1] = shp;
+  n->nin = 2;
+  n->nattrs = 0;
+  return NULL;
+}
+
+mlc_status_t *mlc_onnx_decomp_groupnorm(mlc_onnx_node_t *n, const char **why) {
+  if (n->nin != 3 || !n->in[1] || !n->in[2])
+    return MLC_ERR(INVALID_MODEL, "%s: needs inputs X, scale and bias", n->desc);
+  const mlc_attr_t *g = mlc_onnx_attr_find(n, "num_groups");
+  const mlc_attr_t *e = mlc_onnx_attr_find(n, "epsilon");
+  const mlc_attr_t *st = mlc_onnx_attr_find(n, "stash_type");
+  if (!g || g->kind != MLC_ATTR_INT || g->i < 1)
+    return MLC_ERR(INVALID_MODEL, "%s: attribute 'num_groups' (an int >= 1) "
+                   "is required", n->desc);
+  if (st && st->kind == MLC_ATTR_INT && st->i != MLC_DT_F32) {
+    *why = "stash_type other than float";
+    return NULL;
+  }
+  if (n->in[0]->dtype != MLC_DT_F32 && n->in[0]->dtype != MLC_DT_UNDEFINED) {
+    *why = "GroupNormalization of a non-f32 input (stash_type)";
+    return NULL;
+  }
+  return group_norm(n, g->i, e && e->kind == MLC_ATTR_FLOAT ? e->f : 1e-5);
+}
+
+mlc_status_t *mlc_onnx_decomp_instancenorm(mlc_onnx_node_t *n,
+                                           const char **why) {
+  (void)why;
+  if (n->nin != 3 || !n->in[1] || !n->in[2])
+    return MLC_ERR(INVALID_MODEL, "%s: needs inputs input, scale and B", n->desc);
+  const mlc_attr_t *e = mlc_onnx_attr_find(n, "epsilon");
+  return group_norm(n, 0, e && e->kind == MLC_ATTR_FLOAT ? e->f : 1e-5);
+}

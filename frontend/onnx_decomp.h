@@ -38,4 +38,14 @@ mlc_status_t *mlc_onnx_decomp_rmsnorm(mlc_onnx_node_t *n, const char **why);
  * over `axis`, kept (a zero norm gives 0, as ONNX defines). */
 mlc_status_t *mlc_onnx_decomp_lpnorm(mlc_onnx_node_t *n, const char **why);
 
+/* GroupNormalization (opset 21, per-channel scale/bias; X not known to
+ * be other than f32) and InstanceNormalization (groups = channels): X viewed
+ * as [N, groups, -1] by Reshape, mean and population variance over the
+ * last axis (ReduceMean, Sub, Mul), (X - mean) / Sqrt(var + epsilon),
+ * viewed as [N, C, -1] (Slice of Shape(X), Concat), times Unsqueeze(scale)
+ * plus Unsqueeze(bias); the node becomes the Reshape to Shape(X). */
+mlc_status_t *mlc_onnx_decomp_groupnorm(mlc_onnx_node_t *n, const char **why);
+mlc_status_t *mlc_onnx_decomp_instancenorm(mlc_onnx_node_t *n,
+                                           const char **why);
+
 #endif

@@ -410,6 +410,19 @@ static mlc_status_t *norm_topk_old(mlc_onnx_node_t *n, const char **why) {
   return NULL;
 }
 
+static mlc_status_t *norm_groupnorm(mlc_onnx_node_t *n, const char **why) {
+  return mlc_onnx_decomp_groupnorm(n, why);
+}
+
+static mlc_status_t *norm_instancenorm(mlc_onnx_node_t *n, const char **why) {
+  return mlc_onnx_decomp_instancenorm(n, why);
+}
+
+static mlc_status_t *norm_groupnorm_18(mlc_onnx_node_t *n, const char **why) {
+  *why = "GroupNormalization-18 (per-group scale and bias)";
+  return NULL;
+}
+
 static mlc_status_t *norm_tile_old(mlc_onnx_node_t *n, const char **why) {
   *why = "Tile-1 (tiles/axis inputs)";
   return NULL;
@@ -532,6 +545,9 @@ static const op_row_t op_rows[] = {
     ROW(Resize, 10, norm_resize_10), ROW(Resize, 11, norm_resize),
     {"RMSNormalization", 23, MLC_OP_Mul, norm_rmsnorm},
     {"LpNormalization", 1, MLC_OP_Div, norm_lpnorm},
+    {"GroupNormalization", 18, MLC_OP_Reshape, norm_groupnorm_18},
+    {"GroupNormalization", 21, MLC_OP_Reshape, norm_groupnorm},
+    {"InstanceNormalization", 1, MLC_OP_Reshape, norm_instancenorm},
     {"Dropout", 1, MLC_OP_Identity, norm_dropout},
     {"Constant", 1, MLC_OP_Identity, norm_constant},
 };

@@ -1,6 +1,6 @@
 /* Frontend decompositions (frontend/onnx_decomp.c): training-mode
  * BatchNormalization, the Reduce* ops built on ReduceSum, RMSNormalization,
- * LpNormalization, and CastLike's
+ * LpNormalization, Group/InstanceNormalization, and CastLike's
  * import as its own core op.  Checks the nodes the importer adds, their
  * wiring, constants and attributes; the numbers are checked end to end by
  * the node conformance cases. */
@@ -285,6 +285,53 @@ static void test_lpnorm_nodes(void **state) {
   }
 }
 
+static Onnx__ModelProto *gn_model(tb_t *b, const char *op, int opset,
+                                  int elem) {
+  Onnx__ModelProto *m = tb_model(b, 8, opset);
+  tb_input(b, m, "x", elem, "2,4,3,3");
+  tb_input(b, m, "s", elem, "4");
+  tb_input(b, m, "bb", elem, "4");
+  Onnx__NodeProto *n = tb_node(b, m, op, "gn", "x,s,bb", "y");
+  if (strcmp(op, "GroupNormalization") == 0) tb_attr_i(b, n, "num_groups", 2);
+  tb_attr_f(b, n, "epsilon", 0.5f);
+  tb_output(b, m, "y", elem, NULL);
+  return m;
+}
+
+static void test_group_instance_norm_nodes(void **state) {
+  (void)state;
+  for (int inst = 0; inst < 2; inst++) {
+    tb_t b = {0};
+    mlc_graph_t *g = import_ok(&b, gn_model(&b, inst ? "InstanceNormalization"
+                                                     : "GroupNormalization",
+                                            21, 1));
+    expect_ops(g, 18, (const mlc_op_t[]){
+        MLC_OP_Shape, MLC_OP_Reshape, MLC_OP_ReduceMean, MLC_OP_Sub,
+        MLC_OP_Mul, MLC_OP_ReduceMean, MLC_OP_CastLike, MLC_OP_Add,
+        MLC_OP_Sqrt, MLC_OP_Div, MLC_OP_Slice, MLC_OP_Concat, MLC_OP_Reshape,
+        MLC_OP_Unsqueeze, MLC_OP_Mul, MLC_OP_Unsqueeze, MLC_OP_Add,
+        MLC_OP_Reshape});
+    mlc_node_t **nd = g->nodes.data;
+    /* grouped view [0, groups, -1]; groups 0 (= channels) for instance */
+    expect_i64s(nd[1]->inputs[1], 3, (const int64_t[]){0, inst ? 0 : 2, -1});
+    expect_i64s(nd[2]->inputs[1], 1, (const int64_t[]){2});
+    assert_true(mlc_value_const_float(nd[6]->inputs[0], 0) == 0.5);
+    assert_int_equal(mlc_node_attr_int(nd[11], "axis", -1), 0);
+    mlc_node_t *last = nd[g->nodes.len - 1];
+    assert_string_equal(last->outputs[0]->name, "y");
+    assert_ptr_equal(last->inputs[1], nd[0]->outputs[0]); /* Shape(x) */
+    assert_int_equal(last->nattrs, 0);
+    mlc_graph_destroy(g);
+    tb_free(&b);
+  }
+  tb_t b = {0};
+  expect_unsupported(&b, gn_model(&b, "GroupNormalization", 18, 1),
+                     "per-group scale");
+  expect_unsupported(&b, gn_model(&b, "GroupNormalization", 21, 10),
+                     "non-f32");
+  tb_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bn_training_nodes),
@@ -293,6 +340,7 @@ int main(void) {
       cmocka_unit_test(test_castlike_import),
       cmocka_unit_test(test_rmsnorm_nodes),
       cmocka_unit_test(test_lpnorm_nodes),
+      cmocka_unit_test(test_group_instance_norm_nodes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
