@@ -9,9 +9,11 @@ For every case: `mlc compile model.onnx -o case.so`, then per data set
 
 When `mlc compile --help` lists `--const` and the plain compile fails,
 the case is compiled again once per data set with its integer-typed and
-scalar inputs frozen to that data set's values (`--const NAME=input_K.pb`), since mlc
-wants shape-deciding operands (Reshape's shape, Slice's starts, ...) to be
-constants; those inputs are then not passed to `mlc run`.
+scalar inputs, and any input the compiler names as "not a constant",
+frozen to that data set's values (`--const NAME=input_K.pb`), since mlc
+wants shape-deciding operands (Reshape's shape, Slice's starts, Resize's
+scales, ...) to be constants; those inputs are then not passed to
+`mlc run`.
 
 A case is
   pass  every data set matched,
@@ -92,20 +94,20 @@ def run_case(case_dir, work, args):
     # mlc wants shape-deciding operands (Reshape's shape, Slice's starts,
     # ...) to be constants: when the plain compile fails, compile once per
     # data set with the integer and scalar inputs frozen to its values.
-    frozen = frozen_inputs(model, args) if c is not None else []
-    if c is not None and not frozen:
-        return c
     in_names = mlctest.graph_input_names(model)
+    frozen = frozen_inputs(model, args) if c is not None else []
+    named = not_constant_inputs(c, in_names) if args.has_const else []
+    if c is not None and not frozen and not named:
+        return c
+    frozen = sorted(set(frozen) | {in_names.index(n) for n in named})
     for ds in sets:
         so, consts = os.path.join(work, "case.so"), []
         if frozen:
-            consts = [(in_names[k], os.path.join(case_dir, ds, f"input_{k}.pb"))
-                      for k in frozen]
-            consts = [(n, p) for n, p in consts if os.path.exists(p)]
             so = os.path.join(work, f"{ds}.so")
-            c = compile_case(case_dir, so, consts, deadline, args)
+            c, consts = compile_frozen(case_dir, ds, so, in_names, frozen,
+                                       deadline, args)
             if c is not None:
-                return c[0], f"with integer/scalar inputs frozen: {c[1]}"
+                return c[0], f"with inputs frozen: {c[1]}"
         why = run_data_set(case_dir, ds, so, os.path.join(work, ds), model,
                            {n for n, _ in consts}, deadline, args)
         if why:
@@ -127,6 +129,34 @@ def compile_case(case_dir, so, consts, deadline, args):
     if not c.ok:
         return "fail", c.why("mlc compile")
     return None
+
+
+NOT_CONSTANT = re.compile(r"'([^']*)' is not a constant")
+
+
+def not_constant_inputs(c, in_names):
+    """Graph inputs that a failed compile named as needing to be constant
+    (mlc compiles static shapes: "input 2 'scales' is not a constant")."""
+    if c is None:
+        return []
+    return [n for n in NOT_CONSTANT.findall(c[1]) if n in in_names]
+
+
+def compile_frozen(case_dir, ds, so, in_names, frozen, deadline, args):
+    """Compiles with the inputs at indices `frozen` fixed to data set
+    `ds`; when mlc names a further input that must be constant, freezes it
+    too and compiles again.  Returns (outcome, consts)."""
+    frozen = list(frozen)
+    while True:
+        consts = [(in_names[k], os.path.join(case_dir, ds, f"input_{k}.pb"))
+                  for k in frozen]
+        consts = [(n, p) for n, p in consts if os.path.exists(p)]
+        c = compile_case(case_dir, so, consts, deadline, args)
+        more = [in_names.index(n) for n in not_constant_inputs(c, in_names)
+                if in_names.index(n) not in frozen]
+        if not more:
+            return c, consts
+        frozen += more
 
 
 def save_log(path, outcome):
