@@ -14,6 +14,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "frontend/onnx_decomp.h"
 #include "frontend/onnx_internal.h"
 
 typedef mlc_status_t *(*norm_fn)(mlc_onnx_node_t *n, const char **why);
@@ -138,6 +139,11 @@ static mlc_value_t *scalar_const(mlc_onnx_node_t *n, const char *what,
   return mlc_graph_add_const_scalar(n->g, cname, dt, x);
 }
 
+mlc_value_t *mlc_onnx_scalar_const(mlc_onnx_node_t *n, const char *what,
+                                   mlc_dtype_t dt, double x) {
+  return what ? scalar_const(n, what, dt, x) : NULL;
+}
+
 static mlc_dtype_t input_dtype(const mlc_onnx_node_t *n, int i) {
   return n->nin > i && n->in[i] ? n->in[i]->dtype : MLC_DT_UNDEFINED;
 }
@@ -212,6 +218,23 @@ static mlc_status_t *norm_reduce(mlc_onnx_node_t *n, const char **why) {
   set_default_int(n, "keepdims", 1);
   return NULL;
 }
+
+/* Reduce* built on ReduceSum (see onnx_decomp.c): the axes are
+ * normalised as for ReduceSum, then the pre/post steps are added. */
+#define REDUCE_VIA_SUM(fn, pre, post)                                        \
+  static mlc_status_t *fn##_old(mlc_onnx_node_t *n, const char **why) {     \
+    MLC_RETURN_IF(norm_reduce_old(n, why));                                \
+    return mlc_onnx_decomp_reduce(n, pre, post);                           \
+  }                                                                        \
+  static mlc_status_t *fn(mlc_onnx_node_t *n, const char **why) {           \
+    MLC_RETURN_IF(norm_reduce(n, why));                                    \
+    return mlc_onnx_decomp_reduce(n, pre, post);                           \
+  }
+REDUCE_VIA_SUM(norm_reduce_sumsquare, MLC_OP_Mul, MLC_OP_COUNT_)
+REDUCE_VIA_SUM(norm_reduce_l1, MLC_OP_Abs, MLC_OP_COUNT_)
+REDUCE_VIA_SUM(norm_reduce_l2, MLC_OP_Mul, MLC_OP_Sqrt)
+REDUCE_VIA_SUM(norm_reduce_logsum, MLC_OP_COUNT_, MLC_OP_Log)
+REDUCE_VIA_SUM(norm_reduce_logsumexp, MLC_OP_Exp, MLC_OP_Log)
 
 static mlc_status_t *norm_slice_old(mlc_onnx_node_t *n, const char **why) {
   if (!mlc_onnx_attr_find(n, "starts") || !mlc_onnx_attr_find(n, "ends"))
@@ -303,9 +326,13 @@ static mlc_status_t *norm_dropout(mlc_onnx_node_t *n, const char **why) {
     return NULL;
   }
   if (n->nin > 2 && n->in[2]) {
-    const mlc_value_t *tm = n->in[2];
-    if (!mlc_value_is_const(tm) || mlc_value_numel(tm) != 1 ||
-        mlc_value_const_int(tm, 0) != 0) {
+    /* Training mode with a constant ratio of 0 keeps every element and
+     * scales by 1/(1-0): a copy (torchvision's Swin exports this). */
+    const mlc_value_t *tm = n->in[2], *r = n->nin > 1 ? n->in[1] : NULL;
+    bool keep_all = r && mlc_value_is_const(r) && mlc_value_numel(r) == 1 &&
+                    mlc_value_const_float(r, 0) == 0.0;
+    if (!keep_all && (!mlc_value_is_const(tm) || mlc_value_numel(tm) != 1 ||
+                      mlc_value_const_int(tm, 0) != 0)) {
       *why = "training mode";
       return NULL;
     }
@@ -320,8 +347,12 @@ static mlc_status_t *norm_dropout(mlc_onnx_node_t *n, const char **why) {
 static mlc_status_t *norm_batchnorm(mlc_onnx_node_t *n, const char **why) {
   if (mlc_onnx_attr_find(n, "training_mode") &&
       mlc_onnx_attr_find(n, "training_mode")->i) {
-    *why = "training_mode=1";
-    return NULL;
+    if (n->opset < 14) {
+      *why = "training_mode=1";
+      return NULL;
+    }
+    MLC_RETURN_IF(mlc_onnx_decomp_bn_training(n, why));
+    if (*why) return NULL;
   }
   for (int i = 1; i < n->nout; i++)
     if (n->out[i] && n->out_used[i]) {
@@ -338,6 +369,61 @@ static mlc_status_t *norm_batchnorm(mlc_onnx_node_t *n, const char **why) {
     mlc_onnx_attr_remove(n, drop[i]);
   set_default_float(n, "epsilon", 1e-5f);
   n->nout = 1;
+  return NULL;
+}
+
+/* Resize from 11: the forms the core op cannot express are declined. */
+static mlc_status_t *norm_resize(mlc_onnx_node_t *n, const char **why) {
+  const mlc_attr_t *m = mlc_onnx_attr_find(n, "mode");
+  const mlc_attr_t *ct = mlc_onnx_attr_find(n, "coordinate_transformation_mode");
+  const mlc_attr_t *aa = mlc_onnx_attr_find(n, "antialias");
+  if (m && m->kind == MLC_ATTR_STRING && strcmp(m->s, "cubic") == 0)
+    *why = "mode cubic";
+  else if (ct && ct->kind == MLC_ATTR_STRING &&
+           strcmp(ct->s, "tf_crop_and_resize") == 0)
+    *why = "coordinate_transformation_mode tf_crop_and_resize";
+  else if (aa && aa->kind == MLC_ATTR_INT && aa->i)
+    *why = "antialias";
+  return NULL;
+}
+
+static mlc_status_t *norm_resize_10(mlc_onnx_node_t *n, const char **why) {
+  *why = "Resize-10 (scales-only form)";
+  return NULL;
+}
+
+static mlc_status_t *norm_rmsnorm(mlc_onnx_node_t *n, const char **why) {
+  return mlc_onnx_decomp_rmsnorm(n, why);
+}
+
+static mlc_status_t *norm_lpnorm(mlc_onnx_node_t *n, const char **why) {
+  return mlc_onnx_decomp_lpnorm(n, why);
+}
+
+/* TopK-1: `k` attribute -> input 1. */
+static mlc_status_t *norm_topk_old(mlc_onnx_node_t *n, const char **why) {
+  mlc_attr_t *k = mlc_onnx_attr_find(n, "k");
+  if (!k || k->kind != MLC_ATTR_INT)
+    return MLC_ERR(INVALID_MODEL, "%s: attribute 'k' (an int) is required",
+                   n->desc);
+  mlc_value_t *v = mlc_graph_add_const_i64s(n->g, const_name(n, "k"), &k->i, 1);
+  if (!v) return oom(n);
+  n->in[1] = v;
+  n->nin = 2;
+  mlc_onnx_attr_remove(n, "k");
+  return NULL;
+}
+
+static mlc_status_t *norm_groupnorm(mlc_onnx_node_t *n, const char **why) {
+  return mlc_onnx_decomp_groupnorm(n, why);
+}
+
+static mlc_status_t *norm_instancenorm(mlc_onnx_node_t *n, const char **why) {
+  return mlc_onnx_decomp_instancenorm(n, why);
+}
+
+static mlc_status_t *norm_groupnorm_18(mlc_onnx_node_t *n, const char **why) {
+  *why = "GroupNormalization-18 (per-group scale and bias)";
   return NULL;
 }
 
@@ -398,6 +484,10 @@ static const op_row_t op_rows[] = {
     SIMPLE(Floor, 1), SIMPLE(Ceil, 1), SIMPLE(Round, 11), SIMPLE(Sign, 9),
     SIMPLE(Sin, 7), SIMPLE(Cos, 7), SIMPLE(Not, 1), SIMPLE(IsNaN, 9),
     ROW(Cast, 1, norm_cast_old), ROW(Cast, 6, norm_cast),
+    SIMPLE(CastLike, 15),
+    SIMPLE(Elu, 1), SIMPLE(Selu, 1), SIMPLE(Celu, 12), SIMPLE(Softplus, 1),
+    SIMPLE(Softsign, 1), SIMPLE(ThresholdedRelu, 10), SIMPLE(Shrink, 9),
+    SIMPLE(Mish, 18), SIMPLE(Swish, 24),
     ROW(Clip, 1, norm_clip_old), SIMPLE(Clip, 11),
     ROW(Add, 1, norm_legacy_bcast), SIMPLE(Add, 7),
     ROW(Sub, 1, norm_legacy_bcast), SIMPLE(Sub, 7),
@@ -426,6 +516,16 @@ static const op_row_t op_rows[] = {
     ROW(ReduceMax, 1, norm_reduce_old), ROW(ReduceMax, 18, norm_reduce),
     ROW(ReduceMin, 1, norm_reduce_old), ROW(ReduceMin, 18, norm_reduce),
     ROW(ReduceProd, 1, norm_reduce_old), ROW(ReduceProd, 18, norm_reduce),
+    {"ReduceSumSquare", 1, MLC_OP_ReduceSum, norm_reduce_sumsquare_old},
+    {"ReduceSumSquare", 18, MLC_OP_ReduceSum, norm_reduce_sumsquare},
+    {"ReduceL1", 1, MLC_OP_ReduceSum, norm_reduce_l1_old},
+    {"ReduceL1", 18, MLC_OP_ReduceSum, norm_reduce_l1},
+    {"ReduceL2", 1, MLC_OP_ReduceSum, norm_reduce_l2_old},
+    {"ReduceL2", 18, MLC_OP_ReduceSum, norm_reduce_l2},
+    {"ReduceLogSum", 1, MLC_OP_ReduceSum, norm_reduce_logsum_old},
+    {"ReduceLogSum", 18, MLC_OP_ReduceSum, norm_reduce_logsum},
+    {"ReduceLogSumExp", 1, MLC_OP_ReduceSum, norm_reduce_logsumexp_old},
+    {"ReduceLogSumExp", 18, MLC_OP_ReduceSum, norm_reduce_logsumexp},
     ROW(Reshape, 1, norm_reshape_old), SIMPLE(Reshape, 5),
     SIMPLE(Flatten, 1),
     ROW(Squeeze, 1, norm_axes_attr), SIMPLE(Squeeze, 13),
@@ -440,6 +540,18 @@ static const op_row_t op_rows[] = {
     ROW(Pad, 1, norm_pad_old), SIMPLE(Pad, 11),
     SIMPLE(Shape, 1), SIMPLE(Size, 1), SIMPLE(ConstantOfShape, 9),
     SIMPLE(Range, 11),
+    SIMPLE(ArgMax, 1), SIMPLE(ArgMin, 1), SIMPLE(Hardmax, 13),
+    SIMPLE(CumSum, 11), SIMPLE(GatherElements, 11), SIMPLE(Trilu, 14),
+    SIMPLE(CumProd, 26), SIMPLE(IsInf, 10), SIMPLE(ScatterElements, 11),
+    {"Scatter", 9, MLC_OP_ScatterElements, NULL},
+    ROW(TopK, 1, norm_topk_old), SIMPLE(TopK, 10),
+    SIMPLE(ConvTranspose, 1),
+    ROW(Resize, 10, norm_resize_10), ROW(Resize, 11, norm_resize),
+    {"RMSNormalization", 23, MLC_OP_Mul, norm_rmsnorm},
+    {"LpNormalization", 1, MLC_OP_Div, norm_lpnorm},
+    {"GroupNormalization", 18, MLC_OP_Reshape, norm_groupnorm_18},
+    {"GroupNormalization", 21, MLC_OP_Reshape, norm_groupnorm},
+    {"InstanceNormalization", 1, MLC_OP_Reshape, norm_instancenorm},
     {"Dropout", 1, MLC_OP_Identity, norm_dropout},
     {"Constant", 1, MLC_OP_Identity, norm_constant},
 };

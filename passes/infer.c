@@ -270,6 +270,7 @@ static mlc_status_t *(*rule_for(mlc_op_t op))(const infer_cx_t *) {
   switch (op) {
   case MLC_OP_Identity: case MLC_OP_AllReduce: return infer_identity;
   case MLC_OP_Cast: return infer_cast;
+  case MLC_OP_CastLike: return infer_castlike;
   case MLC_OP_Clip: return infer_clip;
   case MLC_OP_Where: return infer_where;
   case MLC_OP_Min: case MLC_OP_Max: case MLC_OP_Sum: case MLC_OP_Mean:
@@ -302,6 +303,15 @@ static mlc_status_t *(*rule_for(mlc_op_t op))(const infer_cx_t *) {
   case MLC_OP_ConstantOfShape: return infer_const_of_shape;
   case MLC_OP_Range: return infer_range;
   case MLC_OP_AllGather: return NULL;
+  case MLC_OP_ArgMax: case MLC_OP_ArgMin: return infer_argminmax;
+  case MLC_OP_Hardmax: return infer_hardmax;
+  case MLC_OP_Resize: return infer_resize;
+  case MLC_OP_ConvTranspose: return infer_convtranspose;
+  case MLC_OP_CumSum: case MLC_OP_CumProd: return infer_cumsum;
+  case MLC_OP_GatherElements: return infer_gather_elements;
+  case MLC_OP_Trilu: return infer_trilu;
+  case MLC_OP_ScatterElements: return infer_scatter_elements;
+  case MLC_OP_TopK: return infer_topk;
   default: break;
   }
   unsigned f = mlc_op_info(op)->flags;

@@ -85,6 +85,7 @@ mlc_status_t *infer_variadic(const infer_cx_t *cx);
 mlc_status_t *infer_where(const infer_cx_t *cx);
 mlc_status_t *infer_clip(const infer_cx_t *cx);
 mlc_status_t *infer_cast(const infer_cx_t *cx);
+mlc_status_t *infer_castlike(const infer_cx_t *cx);
 mlc_status_t *infer_matmul(const infer_cx_t *cx);
 mlc_status_t *infer_gemm(const infer_cx_t *cx);
 mlc_status_t *infer_softmax(const infer_cx_t *cx);
@@ -112,5 +113,17 @@ mlc_status_t *infer_shape_op(const infer_cx_t *cx);
 mlc_status_t *infer_size(const infer_cx_t *cx);
 mlc_status_t *infer_const_of_shape(const infer_cx_t *cx);
 mlc_status_t *infer_range(const infer_cx_t *cx);
+/* infer_convt.c */
+mlc_status_t *infer_convtranspose(const infer_cx_t *cx);
+/* infer_resize.c */
+mlc_status_t *infer_resize(const infer_cx_t *cx);
+/* infer_index.c: ArgMax/ArgMin, Hardmax, CumSum, GatherElements, Trilu */
+mlc_status_t *infer_argminmax(const infer_cx_t *cx);
+mlc_status_t *infer_hardmax(const infer_cx_t *cx);
+mlc_status_t *infer_cumsum(const infer_cx_t *cx);
+mlc_status_t *infer_gather_elements(const infer_cx_t *cx);
+mlc_status_t *infer_trilu(const infer_cx_t *cx);
+mlc_status_t *infer_scatter_elements(const infer_cx_t *cx);
+mlc_status_t *infer_topk(const infer_cx_t *cx);
 
 #endif

@@ -12,6 +12,7 @@ static bool unary_wants_float(mlc_op_t op) {
   switch (op) {
   case MLC_OP_Neg: case MLC_OP_Abs: case MLC_OP_Sign: case MLC_OP_Relu:
   case MLC_OP_Erf: case MLC_OP_Not: case MLC_OP_Identity:
+  case MLC_OP_Shrink:
     return false;
   default:
     return true;
@@ -26,7 +27,7 @@ mlc_status_t *infer_unary(const infer_cx_t *cx) {
     MLC_RETURN_IF(infer_need_dtype(cx, 0, infer_is_bool, "bool"));
   } else if (unary_wants_float(op)) {
     MLC_RETURN_IF(infer_need_dtype(cx, 0, infer_is_float, "a float type"));
-    if (op == MLC_OP_IsNaN) out = MLC_DT_BOOL;
+    if (op == MLC_OP_IsNaN || op == MLC_OP_IsInf) out = MLC_DT_BOOL;
   } else {
     MLC_RETURN_IF(infer_need_dtype(cx, 0, infer_is_numeric, "a number type"));
   }
@@ -127,6 +128,20 @@ mlc_status_t *infer_cast(const infer_cx_t *cx) {
   infer_shape_t s;
   infer_shape_of(cx->n->inputs[0], &s);
   return infer_set_output(cx, 0, (mlc_dtype_t)a->i, &s);
+}
+
+/* CastLike(x, like) becomes Cast(x) to like's dtype (saturate kept), so
+ * folding, fusion and lowering only ever see Cast. */
+mlc_status_t *infer_castlike(const infer_cx_t *cx) {
+  mlc_node_t *n = cx->n;
+  mlc_dtype_t to = n->inputs[1]->dtype;
+  if (to == MLC_DT_STRING)
+    return infer_errc(cx, MLC_UNSUPPORTED, "cast to string");
+  if (!mlc_node_set_int(cx->g, n, "to", (int64_t)to))
+    return MLC_ERR(OUT_OF_MEMORY, "%s", mlc_node_describe(cx->g, n));
+  n->op = MLC_OP_Cast;
+  n->ninputs = 1;
+  return infer_cast(cx);
 }
 
 /* ---- MatMul, Gemm ---- */

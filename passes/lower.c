@@ -256,6 +256,15 @@ static lw_build_fn builder_for(mlc_op_t op) {
   case MLC_OP_Shape: case MLC_OP_Size: return lw_build_shape;
   case MLC_OP_ConstantOfShape: return lw_build_cofs;
   case MLC_OP_Range: return lw_build_range;
+  case MLC_OP_ArgMax: case MLC_OP_ArgMin: return lw_build_argminmax;
+  case MLC_OP_Hardmax: return lw_build_hardmax;
+  case MLC_OP_Resize: return lw_build_resize;
+  case MLC_OP_ConvTranspose: return lw_build_convtranspose;
+  case MLC_OP_CumSum: case MLC_OP_CumProd: return lw_build_cumsum;
+  case MLC_OP_GatherElements: return lw_build_gather_elements;
+  case MLC_OP_Trilu: return lw_build_trilu;
+  case MLC_OP_ScatterElements: return lw_build_scatter_elements;
+  case MLC_OP_TopK: return lw_build_topk;
   default: return NULL;
   }
 }

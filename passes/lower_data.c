@@ -4,8 +4,9 @@
  *
  * Each is a nest over the output shape whose body computes the source
  * index from the output index (grid over outer dims, innermost loop
- * vectorized); Concat and Split are one nest per input/output sharing the
- * grid over the dims before the axis.  Every index a load uses is in
+ * vectorized); Concat and Split are one flat loop per input/output (the
+ * axis and the dims after it collapsed) sharing the grid over the dims
+ * before the axis.  Every index a load uses is in
  * range by construction (Gather clamps after wrapping negative indices).
  */
 #include <string.h>
@@ -91,13 +92,25 @@ mlc_status_t *lw_build_transpose(lw_ctx_t *c, const mlc_node_t *n) {
 
 /* ---- Concat / Split ---- */
 
+/* Dims of v collapsed to rank axis + 1: the dims after the axis fold into
+ * it (each part is contiguous there, and so is its slot in the whole). */
+static void collapse_after(const mlc_value_t *v, int axis, int64_t *dims) {
+  int64_t full[LW_MAXR];
+  lw_value_dims(v, full);
+  for (int d = 0; d <= axis; d++) dims[d] = full[d];
+  for (int d = axis + 1; d < v->rank; d++) dims[axis] *= full[d];
+}
+
+/* One flat copy loop per part (LLVM turns it into memcpy), under a grid
+ * over the dims before the axis shared by all parts. */
 static mlc_status_t *concat_like(lw_ctx_t *c, const mlc_node_t *n,
                                  mlc_value_t *whole, bool split) {
-  int r = whole->rank;
-  int64_t axis = lw_norm_axis(mlc_node_attr_int(n, "axis", 0), r);
-  if (axis < 0 || axis >= r) return lw_err(c, MLC_INVALID_MODEL, "axis out of range");
+  int64_t axis = lw_norm_axis(mlc_node_attr_int(n, "axis", 0), whole->rank);
+  if (axis < 0 || axis >= whole->rank)
+    return lw_err(c, MLC_INVALID_MODEL, "axis out of range");
+  int r = (int)axis + 1;
   int64_t wd[LW_MAXR];
-  lw_value_dims(whole, wd);
+  collapse_after(whole, r - 1, wd);
   lw_nest_t proto;
   if (!lw_nest_make(c, &proto, r, wd, (int)axis, false)) return lw_oom(c);
   int bw = lw_buf(c, whole, split ? false : true);
@@ -106,8 +119,11 @@ static mlc_status_t *concat_like(lw_ctx_t *c, const mlc_node_t *n,
   for (int i = 0; i < parts; i++) {
     mlc_value_t *p = split ? n->outputs[i] : n->inputs[i];
     if (!p) continue;
+    if (p->rank != whole->rank)
+      return lw_err(c, MLC_INVALID_MODEL, "part %d has rank %d, not %d", i,
+                    p->rank, whole->rank);
     int64_t pd[LW_MAXR];
-    lw_value_dims(p, pd);
+    collapse_after(p, r - 1, pd);
     lw_nest_t nest;
     int bp = lw_buf(c, p, split);
     if (bw < 0 || bp < 0 || !lw_nest_share(c, &nest, r, pd, &proto)) return lw_oom(c);

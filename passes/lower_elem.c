@@ -45,6 +45,61 @@ static mlc_texpr_t *gelu(ex_t *e, const mlc_node_t *n, mlc_texpr_t *x) {
            B(e, MLC_TB_ADD, K(e, 1), inner));
 }
 
+/* The exponential-family activations and the shrink/threshold ones. */
+static mlc_texpr_t *activation_expr(ex_t *e, const mlc_node_t *n,
+                                    mlc_texpr_t *x) {
+  mlc_texpr_t *neg = B(e, MLC_TB_LT, x, K(e, 0));
+  switch (n->op) {
+  case MLC_OP_Elu: {
+    double a = mlc_node_attr_float(n, "alpha", 1.0f);
+    mlc_texpr_t *em1 = B(e, MLC_TB_SUB, U(e, MLC_TU_EXP, x), K(e, 1));
+    return mlc_tx_select(e->k, neg, B(e, MLC_TB_MUL, K(e, a), em1), x);
+  }
+  case MLC_OP_Selu: {
+    double a = mlc_node_attr_float(n, "alpha", 1.67326319217681884765625f);
+    double g = mlc_node_attr_float(n, "gamma", 1.05070102214813232421875f);
+    mlc_texpr_t *lo = B(e, MLC_TB_SUB, B(e, MLC_TB_MUL, K(e, a),
+                                         U(e, MLC_TU_EXP, x)), K(e, a));
+    mlc_texpr_t *le = B(e, MLC_TB_LE, x, K(e, 0));
+    return B(e, MLC_TB_MUL, K(e, g), mlc_tx_select(e->k, le, lo, x));
+  }
+  case MLC_OP_Celu: {
+    double a = mlc_node_attr_float(n, "alpha", 1.0f);
+    mlc_texpr_t *em1 = B(e, MLC_TB_SUB, U(e, MLC_TU_EXP, B(e, MLC_TB_DIV, x,
+                                                           K(e, a))), K(e, 1));
+    return B(e, MLC_TB_ADD, B(e, MLC_TB_MAX, x, K(e, 0)),
+             B(e, MLC_TB_MIN, K(e, 0), B(e, MLC_TB_MUL, K(e, a), em1)));
+  }
+  case MLC_OP_Softplus:
+    return U(e, MLC_TU_LOG, B(e, MLC_TB_ADD, U(e, MLC_TU_EXP, x), K(e, 1)));
+  case MLC_OP_Mish: {
+    mlc_texpr_t *sp =
+        U(e, MLC_TU_LOG, B(e, MLC_TB_ADD, U(e, MLC_TU_EXP, x), K(e, 1)));
+    return B(e, MLC_TB_MUL, x, U(e, MLC_TU_TANH, sp));
+  }
+  case MLC_OP_Swish: {
+    double a = mlc_node_attr_float(n, "alpha", 1.0f);
+    mlc_texpr_t *e1 = U(e, MLC_TU_EXP, U(e, MLC_TU_NEG, B(e, MLC_TB_MUL, x, K(e, a))));
+    return B(e, MLC_TB_DIV, x, B(e, MLC_TB_ADD, K(e, 1), e1));
+  }
+  case MLC_OP_Softsign:
+    return B(e, MLC_TB_DIV, x, B(e, MLC_TB_ADD, K(e, 1), U(e, MLC_TU_ABS, x)));
+  case MLC_OP_ThresholdedRelu: {
+    double a = mlc_node_attr_float(n, "alpha", 1.0f);
+    return mlc_tx_select(e->k, B(e, MLC_TB_GT, x, K(e, a)), x, K(e, 0));
+  }
+  case MLC_OP_Shrink: {
+    double bias = mlc_node_attr_float(n, "bias", 0.0f);
+    double l = mlc_node_attr_float(n, "lambd", 0.5f);
+    mlc_texpr_t *hi = mlc_tx_select(e->k, B(e, MLC_TB_GT, x, K(e, l)),
+                                    B(e, MLC_TB_SUB, x, K(e, bias)), K(e, 0));
+    return mlc_tx_select(e->k, B(e, MLC_TB_LT, x, K(e, -l)),
+                         B(e, MLC_TB_ADD, x, K(e, bias)), hi);
+  }
+  default: return NULL;
+  }
+}
+
 static mlc_texpr_t *unary_expr(ex_t *e, const mlc_node_t *n, mlc_texpr_t *x) {
   bool fl = mlc_dtype_is_float(e->dt);
   switch (n->op) {
@@ -86,7 +141,7 @@ static mlc_texpr_t *unary_expr(ex_t *e, const mlc_node_t *n, mlc_texpr_t *x) {
                                      K(e, -1), fl ? x : K(e, 0));
     return mlc_tx_select(e->k, B(e, MLC_TB_GT, x, K(e, 0)), K(e, 1), neg);
   }
-  default: return NULL;
+  default: return activation_expr(e, n, x);
   }
 }
 
@@ -151,12 +206,27 @@ static mlc_texpr_t *clip_expr(ex_t *e, mlc_texpr_t *const *a, int na) {
   return r;
 }
 
+/* IsInf: x == +inf (detect_positive) or x == -inf (detect_negative). */
+static mlc_texpr_t *isinf_expr(lw_ctx_t *c, const mlc_node_t *n,
+                               mlc_texpr_t *x) {
+  mlc_dtype_t dt = lw_compute_dt(x->dtype);
+  x = mlc_tx_cast(c->k, dt, x);
+  bool pos = mlc_node_attr_int(n, "detect_positive", 1) != 0;
+  bool neg = mlc_node_attr_int(n, "detect_negative", 1) != 0;
+  mlc_texpr_t *p = mlc_tx_binary(c->k, MLC_TB_EQ, x, mlc_tx_const(c->k, dt, INFINITY));
+  mlc_texpr_t *m = mlc_tx_binary(c->k, MLC_TB_EQ, x, mlc_tx_const(c->k, dt, -INFINITY));
+  if (pos && neg) return mlc_tx_binary(c->k, MLC_TB_OR, p, m);
+  if (pos || neg) return pos ? p : m;
+  return mlc_tx_binary(c->k, MLC_TB_AND, p, m); /* never both: false */
+}
+
 mlc_texpr_t *lw_elem_expr(lw_ctx_t *c, const mlc_node_t *n,
                           mlc_texpr_t *const *a, int na) {
   mlc_dtype_t out = n->outputs[0]->dtype;
   if (!a[0]) return NULL;
   if (n->op == MLC_OP_Cast) return mlc_tx_cast(c->k, out, a[0]);
   if (n->op == MLC_OP_IsNaN) return mlc_tx_unary(c->k, MLC_TU_ISNAN, a[0]);
+  if (n->op == MLC_OP_IsInf) return isinf_expr(c, n, a[0]);
   if (n->op == MLC_OP_Pow) return pow_expr(c, a[0], a[1], out);
   if (n->op == MLC_OP_Where) return mlc_tx_select(c->k, a[0], a[1], a[2]);
   /* Everything else computes in one dtype: the first operand's, widened. */

@@ -149,4 +149,19 @@ mlc_status_t *lw_build_shape(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_cofs(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_range(lw_ctx_t *c, const mlc_node_t *n);
 
+/* lower_convt.c */
+mlc_status_t *lw_build_convtranspose(lw_ctx_t *c, const mlc_node_t *n);
+
+/* lower_resize.c */
+mlc_status_t *lw_build_resize(lw_ctx_t *c, const mlc_node_t *n);
+
+/* lower_index.c */
+mlc_status_t *lw_build_argminmax(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_hardmax(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_cumsum(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_gather_elements(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_trilu(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_scatter_elements(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_topk(lw_ctx_t *c, const mlc_node_t *n);
+
 #endif

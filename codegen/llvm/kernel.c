@@ -704,6 +704,10 @@ static LLVMValueRef make_wrapper(mlc_cg_t *cg, const mlc_tkernel_t *k,
   LLVMValueRef fn = LLVMAddFunction(cg->mod, k->name, cg->task_fn_type);
   LLVMSetLinkage(fn, LLVMInternalLinkage);
   add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
+  /* Never inlined into run: a kernel called once on the serial path is
+   * otherwise inlined, run grows to the whole model's loop nests, and
+   * LLVM's function passes go superlinear on it (DenseNet-121: 30 s). */
+  add_attr(cg, fn, LLVMAttributeFunctionIndex, "noinline");
   LLVMBuilderRef b = LLVMCreateBuilderInContext(cg->ctx);
   LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
   int n = k->nbufs;

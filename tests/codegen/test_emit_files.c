@@ -210,6 +210,36 @@ static void test_dedupe(void **state) {
   cg_fix_deinit(&f);
 }
 
+/* A kernel of one tile (called from run directly, never through
+ * parallel_for) stays a function of its own at -O2: inlining every such
+ * kernel made run hold a whole model's loop nests and LLVM's function
+ * passes superlinear (DenseNet-121's run grew to 110k lines of IR). */
+static void test_kernels_not_inlined(void **state) {
+  (void)state;
+  cg_fix_t f;
+  cg_fix_init(&f, "one_tile");
+  int64_t d[1] = {16};
+  mlc_value_t *x = cg_io(&f, "x", MLC_DT_F32, 1, d, false);
+  cg_io(&f, "y", MLC_DT_F32, 1, d, true);
+  mlc_tkernel_t *k = mlc_tkernel_create("add1");
+  mlc_tkernel_add_buf(k, "x", MLC_DT_F32, 16, x->storage, false);
+  mlc_tkernel_add_buf(k, "y", MLC_DT_F32, 16, (mlc_storage_t){MLC_STORAGE_OUTPUT, 0, 0}, true);
+  mlc_tvar_t *i = mlc_tkernel_new_var(k, MLC_TV_LOOP, MLC_DT_I64, "i");
+  mlc_texpr_t *v = mlc_tx_binary(k, MLC_TB_ADD, mlc_tx_load(k, 0, mlc_tx_var(k, i)),
+                                 mlc_tx_float(k, MLC_DT_F32, 1.0));
+  k->body = mlc_ts_for(k, i, mlc_tx_i64(k, 0), mlc_tx_i64(k, 16), MLC_LOOP_VECTORIZE, 8,
+                       mlc_ts_store(k, 1, mlc_tx_var(k, i), v));
+  cg_add_kernel(&f, k);
+  mlc_target_t t = avx2();
+  mlc_codegen_options_t o = cg_opts(&f, MLC_EMIT_LLVM, "one.ll");
+  cg_expect_ok(mlc_llvm_emit(&f.p, &t, &o));
+  char *ll = cg_read_file(f.path, NULL);
+  if (!strstr(ll, "call void @add1(") && !strstr(ll, "call fastcc void @add1("))
+    fail_msg("kernel add1 was inlined into run:\n%s", ll);
+  free(ll);
+  cg_fix_deinit(&f);
+}
+
 static void test_targets(void **state) {
   (void)state;
   mlc_target_t t;
@@ -238,6 +268,7 @@ int main(void) {
       cmocka_unit_test(test_emit_llvm_asm),   cmocka_unit_test(test_emit_obj_and_header),
       cmocka_unit_test(test_side_file_weights), cmocka_unit_test(test_errors),
       cmocka_unit_test(test_dedupe),          cmocka_unit_test(test_targets),
+      cmocka_unit_test(test_kernels_not_inlined),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

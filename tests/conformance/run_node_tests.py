@@ -7,6 +7,14 @@ For every case: `mlc compile model.onnx -o case.so`, then per data set
 --output-format pb`, and each output is compared with output_K.pb
 (dtype and shape equal, |a-e| <= 1e-7 + 1e-3*|e|, NaN equal to NaN).
 
+When `mlc compile --help` lists `--const` and the plain compile fails,
+the case is compiled again once per data set with its integer-typed and
+scalar inputs, and any input the compiler names as "not a constant",
+frozen to that data set's values (`--const NAME=input_K.pb`), since mlc
+wants shape-deciding operands (Reshape's shape, Slice's starts, Resize's
+scales, ...) to be constants; those inputs are then not passed to
+`mlc run`.
+
 A case is
   pass  every data set matched,
   skip  the case needs what mlc does not claim: a graph input/output of
@@ -16,8 +24,8 @@ A case is
   fail  anything else (compile or run error, crash, timeout, mismatch).
 
 Writes OUT/results.tsv (case, status, reason) and OUT/cases/<case>/ (the
-library and outputs, kept for failing cases only), and prints a closing
-line `N passed, N failed, N skipped`.
+library, the outputs and each command's output in *.log; kept for failing
+cases only), and prints a closing line `N passed, N failed, N skipped`.
 
 With --expected FILE (the checked-in list of cases expected to pass) the
 exit status is 1 when a listed case did not pass; cases that pass but are
@@ -63,6 +71,9 @@ def check_types(model):
     return None
 
 
+INTEGER_ELEM_TYPES = {2, 3, 4, 5, 6, 7, 12, 13}  # (u)int8..64
+
+
 def run_case(case_dir, work, args):
     """(status, reason) for one case folder."""
     deadline = time.monotonic() + args.timeout
@@ -74,39 +85,125 @@ def run_case(case_dir, work, args):
     why = check_types(model)
     if why:
         return "skip", f"unclaimed type: {why}"
-    os.makedirs(work, exist_ok=True)
-    so = os.path.join(work, "case.so")
-    c = mlctest.mlc_compile(args.mlc, os.path.join(case_dir, "model.onnx"),
-                            so, deadline - time.monotonic())
-    if mlctest.is_unsupported(c):
-        return "skip", mlctest.unsupported_line(c)
-    if not c.ok:
-        return "fail", c.why("mlc compile")
-    in_names = mlctest.graph_input_names(model)
-    out_names = [v.name for v in model.graph.output]
     sets = sorted(d for d in os.listdir(case_dir)
                   if d.startswith("test_data_set_"))
     if not sets:
         return "fail", "no test_data_set_N folder"
+    os.makedirs(work, exist_ok=True)
+    c = compile_case(case_dir, os.path.join(work, "case.so"), (), deadline, args)
+    # mlc wants shape-deciding operands (Reshape's shape, Slice's starts,
+    # ...) to be constants: when the plain compile fails, compile once per
+    # data set with the integer and scalar inputs frozen to its values.
+    in_names = mlctest.graph_input_names(model)
+    frozen = frozen_inputs(model, args) if c is not None else []
+    named = not_constant_inputs(c, in_names) if args.has_const else []
+    if c is not None and not frozen and not named:
+        return c
+    frozen = sorted(set(frozen) | {in_names.index(n) for n in named})
     for ds in sets:
-        why = run_data_set(os.path.join(case_dir, ds), os.path.join(work, ds),
-                           so, in_names, out_names, deadline, args)
+        so, consts = os.path.join(work, "case.so"), []
+        if frozen:
+            so = os.path.join(work, f"{ds}.so")
+            c, consts = compile_frozen(case_dir, ds, so, in_names, frozen,
+                                       deadline, args)
+            if c is not None:
+                return c[0], f"with inputs frozen: {c[1]}"
+        why = run_data_set(case_dir, ds, so, os.path.join(work, ds), model,
+                           {n for n, _ in consts}, deadline, args)
         if why:
             return "fail", why if len(sets) == 1 else f"{ds}: {why}"
     return "pass", ""
 
 
-def run_data_set(ds_dir, out_dir, so, in_names, out_names, deadline, args):
+def compile_case(case_dir, so, consts, deadline, args):
+    """None when `mlc compile` succeeded, else (status, reason).  consts:
+    (name, TensorProto file) pairs passed as --const NAME=FILE."""
+    extra = []
+    for name, path in consts:
+        extra += ["--const", f"{name}={path}"]
+    c = mlctest.mlc_compile(args.mlc, os.path.join(case_dir, "model.onnx"),
+                            so, deadline - time.monotonic(), extra)
+    save_log(so + ".compile.log", c)
+    if mlctest.is_unsupported(c):
+        return "skip", mlctest.unsupported_line(c)
+    if not c.ok:
+        return "fail", c.why("mlc compile")
+    return None
+
+
+NOT_CONSTANT = re.compile(r"'([^']*)' is not a constant")
+
+
+def not_constant_inputs(c, in_names):
+    """Graph inputs that a failed compile named as needing to be constant
+    (mlc compiles static shapes: "input 2 'scales' is not a constant")."""
+    if c is None:
+        return []
+    return [n for n in NOT_CONSTANT.findall(c[1]) if n in in_names]
+
+
+def compile_frozen(case_dir, ds, so, in_names, frozen, deadline, args):
+    """Compiles with the inputs at indices `frozen` fixed to data set
+    `ds`; when mlc names a further input that must be constant, freezes it
+    too and compiles again.  Returns (outcome, consts)."""
+    frozen = list(frozen)
+    while True:
+        consts = [(in_names[k], os.path.join(case_dir, ds, f"input_{k}.pb"))
+                  for k in frozen]
+        consts = [(n, p) for n, p in consts if os.path.exists(p)]
+        c = compile_case(case_dir, so, consts, deadline, args)
+        more = [in_names.index(n) for n in not_constant_inputs(c, in_names)
+                if in_names.index(n) not in frozen]
+        if not more:
+            return c, consts
+        frozen += more
+
+
+def save_log(path, outcome):
+    """Keeps a command's output beside its files (kept for failing cases)."""
+    with open(path, "w") as f:
+        f.write(f"exit {outcome.rc}{' (timed out)' if outcome.timed_out else ''}\n")
+        f.write(outcome.stdout)
+        f.write(outcome.stderr)
+
+
+def frozen_inputs(model, args):
+    """Indices of the graph inputs to freeze when a plain compile fails:
+    the integer-typed and the scalar ones (shape-deciding operands are
+    one or the other: Reshape's shape, Range's start), if this mlc has
+    `compile --const`."""
+    if not args.has_const:
+        return []
+    inits = {t.name for t in model.graph.initializer}
+    ins = [v for v in model.graph.input if v.name not in inits]
+    frozen = []
+    for k, v in enumerate(ins):
+        if v.type.WhichOneof("value") != "tensor_type":
+            continue
+        tt = v.type.tensor_type
+        scalar = tt.HasField("shape") and len(tt.shape.dim) == 0
+        if tt.elem_type in INTEGER_ELEM_TYPES or scalar:
+            frozen.append(k)
+    return frozen
+
+
+def run_data_set(case_dir, ds, so, out_dir, model, frozen_names, deadline,
+                 args):
+    """Runs one data set through `so` (inputs in frozen_names were compiled
+    in) and compares the outputs; None when they match, else why not."""
+    ds_dir = os.path.join(case_dir, ds)
     inputs = []
-    for k, name in enumerate(in_names):
+    for k, name in enumerate(mlctest.graph_input_names(model)):
         path = os.path.join(ds_dir, f"input_{k}.pb")
-        if os.path.exists(path):
+        if os.path.exists(path) and name not in frozen_names:
             inputs.append((name, path))
     os.makedirs(out_dir, exist_ok=True)
     r = mlctest.mlc_run(args.mlc, so, inputs, out_dir,
                         deadline - time.monotonic())
+    save_log(os.path.join(out_dir, "run.log"), r)
     if not r.ok:
         return r.why("mlc run")
+    out_names = [v.name for v in model.graph.output]
     got = mlctest.find_outputs(out_dir, out_names)
     for k, name in enumerate(out_names):
         exp_path = os.path.join(ds_dir, f"output_{k}.pb")
@@ -190,6 +287,8 @@ def run_all(names, args, announce):
             status, reason = run_case(os.path.join(args.suite, name), work, args)
         except Exception as e:  # noqa: BLE001 - a harness bug is a failure
             status, reason = "fail", f"harness error: {type(e).__name__}: {e}"
+        # mlc's messages name the model by its full path; the case says it.
+        reason = reason.replace(os.path.join(args.suite, name) + os.sep, "")
         if status != "fail" and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         return name, status, reason.replace("\t", " ").replace("\n", " ")
@@ -243,6 +342,8 @@ def main():
         return 2
     if args.update_expected and not args.expected:
         sys.exit("error: --update-expected needs --expected FILE")
+    help_text = mlctest.run_cmd([args.mlc, "compile", "--help"], 30)
+    args.has_const = "--const" in help_text.stdout + help_text.stderr
     names = select_cases(args)
     os.makedirs(args.out_dir, exist_ok=True)
     t0 = time.monotonic()

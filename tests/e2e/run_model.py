@@ -81,8 +81,8 @@ def main():
         err = mlctest.rel_l2(out, ref)
         worst = max(worst, err)
         print(f"{args.model} output {name}: relative L2 error {err:.3e} "
-              f"(max abs diff {np.max(np.abs(out - ref)):.3e}, "
-              f"tolerance {args.tol:g})")
+              f"(max abs diff {np.max(np.abs(out - ref)):.3e}, mean |ref| "
+              f"{np.mean(np.abs(ref)):.3e}, tolerance {args.tol:g})")
     ok = worst <= args.tol
     print(f"{'PASS' if ok else 'FAIL'} {args.model}: relative L2 error "
           f"{worst:.3e}")

@@ -251,6 +251,32 @@ static void test_dropout_batchnorm(void **state) {
   mlc_status_free(st);
   tb_free(&b);
 
+  /* training_mode=true: a copy only when the ratio is a constant 0 */
+  for (int k = 0; k < 2; k++) {
+    m = tb_model(&b, 8, 13);
+    tb_input(&b, m, "x", 1, "2");
+    Onnx__TensorProto *ratio = tb_tensor(&b, "ratio", 1, 0, NULL);
+    tb_raw(&b, ratio, (float[]){k ? 0.1f : 0.0f}, 4);
+    Onnx__TensorProto *train = tb_tensor(&b, "train", 9, 0, NULL);
+    tb_raw(&b, train, (uint8_t[]){1}, 1);
+    tb_init(&b, m, ratio);
+    tb_init(&b, m, train);
+    tb_node(&b, m, "Dropout", "d", "x,ratio,train", "y");
+    tb_output(&b, m, "y", 1, NULL);
+    if (k == 0) {
+      g = import_ok(&b, m);
+      assert_int_equal(g->nodes.data[0]->op, MLC_OP_Identity);
+      assert_int_equal(g->nodes.data[0]->ninputs, 1);
+      mlc_graph_destroy(g);
+    } else {
+      st = tb_import(&b, m, &g);
+      assert_int_equal(mlc_status_code(st), MLC_UNSUPPORTED);
+      assert_non_null(strstr(mlc_status_message(st), "training mode"));
+      mlc_status_free(st);
+    }
+    tb_free(&b);
+  }
+
   m = tb_model(&b, 8, 15);
   tb_input(&b, m, "x", 1, "1,2,3,3");
   for (int i = 0; i < 4; i++) tb_input(&b, m, (const char *[]){"s", "bb", "mu", "var"}[i], 1, "2");
@@ -264,11 +290,11 @@ static void test_dropout_batchnorm(void **state) {
   assert_null(mlc_node_attr(nd, "momentum"));
   assert_true(mlc_node_attr_float(nd, "epsilon", 0) == 1e-5f);
   mlc_graph_destroy(g);
+  /* training_mode=1 is decomposed (see test_onnx_decomp.c). */
   tb_attr_i(&b, bn, "training_mode", 1);
-  st = tb_import(&b, m, &g);
-  assert_int_equal(mlc_status_code(st), MLC_UNSUPPORTED);
-  assert_non_null(strstr(mlc_status_message(st), "training_mode=1"));
-  mlc_status_free(st);
+  g = import_ok(&b, m);
+  assert_int_equal(g->nodes.data[0]->op, MLC_OP_ReduceMean);
+  mlc_graph_destroy(g);
   tb_free(&b);
 }
 
@@ -278,7 +304,7 @@ static void test_unsupported_listed_together(void **state) {
   tb_input(&b, m, "x", 1, "4");
   tb_node(&b, m, "NonMaxSuppression", "nms", "x", "a");
   tb_node(&b, m, "Relu", "ok", "a", "b");
-  tb_node(&b, m, "TopK", "topk_3", "b", "c,ci");
+  tb_node(&b, m, "Unique", "uniq_3", "b", "c,ci"); /* (TopK is supported now) */
   Onnx__NodeProto *custom = tb_node(&b, m, "FusedThing", "f", "c", "d");
   custom->domain = tb_str(&b, "com.example");
   Onnx__NodeProto *iff = tb_node(&b, m, "If", "", "d", "e");
@@ -293,7 +319,7 @@ static void test_unsupported_listed_together(void **state) {
   assert_int_equal(mlc_status_code(st), MLC_UNSUPPORTED);
   assert_string_equal(mlc_status_message(st),
                       "unsupported ops (5 nodes): NonMaxSuppression (node "
-                      "'nms'), TopK (node 'topk_3'), FusedThing (domain "
+                      "'nms'), Unique (node 'uniq_3'), FusedThing (domain "
                       "'com.example', node 'f'), If (node #4: graph "
                       "attribute), Gelu (node 'too_new': needs opset 20)");
   mlc_status_free(st);

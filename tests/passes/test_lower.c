@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -546,6 +547,45 @@ static void test_concat_split_tile_pad(void **s) {
   free(y);
 }
 
+/* Concat copies each input as one flat run: the axis and the dims after it
+ * collapse into a single loop (DenseNet's concats of up to 49 inputs were
+ * 3-deep nests each, a third of the model's LLVM IR), under a grid over
+ * the dims before the axis. */
+static void test_concat_flat_copies(void **s) {
+  (void)s;
+  float a[12], b[6];
+  for (int i = 0; i < 12; i++) a[i] = (float)i;
+  for (int i = 0; i < 6; i++) b[i] = (float)(100 + i);
+  mlc_value_t *in[2] = {cst(MLC_DT_F32, 4, (int64_t[]){2, 2, 1, 3}, a),
+                        cst(MLC_DT_F32, 4, (int64_t[]){2, 1, 1, 3}, b)};
+  mlc_value_t *o = out(MLC_DT_F32, 4, (int64_t[]){2, 3, 1, 3});
+  mlc_node_t *n = node(MLC_OP_Concat, 2, in, 1, &o);
+  mlc_node_set_int(G, n, "axis", 1);
+  float *y = run1f(n);
+  near(y, (float[]){0, 1, 2, 3, 4, 5, 100, 101, 102,
+                    6, 7, 8, 9, 10, 11, 103, 104, 105}, 18, 0);
+  free(y);
+  mlc_pass_ctx_t ctx = {0};
+  mlc_tkernel_t *k;
+  mlc_value_t **bv;
+  mlc_status_t *st = mlc_lower_node(&ctx, G, n, &k, &bv);
+  if (st) fail_msg("%s", mlc_status_message(st));
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  assert_non_null(f);
+  mlc_tkernel_print(k, f);
+  fclose(f);
+  int loops = 0;
+  for (const char *p = text; (p = strstr(p, "for ")); p++) loops++;
+  /* per input: the loop over the outer dim (too small for a grid) and one
+   * flat loop of 6 or 3 elements; not one loop per dim */
+  if (loops != 4 || !strstr(text, "[0, 6)") || !strstr(text, "[0, 3)"))
+    fail_msg("want one flat loop per input (6 and 3 elements):\n%s", text);
+  free(text);
+  mlc_tkernel_destroy(k);
+}
+
 static void test_shape_range_constantofshape(void **s) {
   (void)s;
   float x[6] = {0};
@@ -600,6 +640,7 @@ int main(void) {
       cmocka_unit_test(test_batchnorm),
       cmocka_unit_test(test_transpose_slice_gather),
       cmocka_unit_test(test_concat_split_tile_pad),
+      cmocka_unit_test(test_concat_flat_copies),
       cmocka_unit_test(test_shape_range_constantofshape),
       cmocka_unit_test(test_unsupported_names_node),
   };

@@ -49,7 +49,7 @@ class Outcome:
             return f"{what} crashed ({name})"
         lines = [l.strip() for l in self.stderr.splitlines() if l.strip()]
         last = lines[-1] if lines else "(no message)"
-        return f"{what} exit {self.rc}: {last[:300]}"
+        return f"{what} exit {self.rc}: {last[:500]}"
 
 
 def find_mlc(path):
