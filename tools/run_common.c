@@ -46,11 +46,12 @@ static mlc_status_t *read_pb(const char *path, mlc_host_tensor_t *out) {
   } else {
     out->dtype = t->dtype;
     out->rank = t->rank;
-    memcpy(out->dims, t->dims, (size_t)t->rank * sizeof *t->dims);
+    if (t->rank > 0) /* a scalar's dims may be NULL */
+      memcpy(out->dims, t->dims, (size_t)t->rank * sizeof *t->dims);
     out->nbytes = t->nbytes;
     out->data = malloc(t->nbytes ? t->nbytes : 1);
     if (!out->data) st = MLC_ERR(OUT_OF_MEMORY, "%s", path);
-    else memcpy(out->data, t->data, t->nbytes);
+    else if (t->nbytes) memcpy(out->data, t->data, t->nbytes);
   }
   mlc_tensor_free(t);
   return st;
@@ -288,7 +289,8 @@ static mlc_status_t *alloc_like(const mlcrt_tensor_info_t *info,
                    (int)info->rank);
   t->dtype = (mlc_dtype_t)info->dtype;
   t->rank = info->rank;
-  memcpy(t->dims, info->dims, (size_t)info->rank * sizeof *info->dims);
+  if (info->rank > 0) /* a scalar's dims may be NULL */
+    memcpy(t->dims, info->dims, (size_t)info->rank * sizeof *info->dims);
   t->nbytes = info->nbytes;
   t->data = calloc(1, info->nbytes ? info->nbytes : 1);
   if (!t->data)

@@ -100,6 +100,46 @@ static void write_model(const char *path) {
   fclose(f);
 }
 
+/* y = Relu(x) with x and y float scalars (rank 0: no dims anywhere). */
+static void write_scalar_model(const char *path) {
+  pb_t relu = {0}, graph = {0}, opset = {0}, model = {0};
+  pb_str(&relu, 1, "x"); pb_str(&relu, 2, "y");
+  pb_str(&relu, 3, "relu0"); pb_str(&relu, 4, "Relu");
+  pb_msg(&graph, 1, &relu);
+  pb_str(&graph, 2, "scalar");
+  const char *names[2] = {"x", "y"};
+  for (int i = 0; i < 2; i++) {
+    pb_t shape = {0}, tensor = {0}, type = {0}, vi = {0};
+    pb_int(&tensor, 1, 1);             /* elem_type FLOAT */
+    pb_msg(&tensor, 2, &shape);        /* present and empty: rank 0 */
+    pb_msg(&type, 1, &tensor);
+    pb_str(&vi, 1, names[i]);
+    pb_msg(&vi, 2, &type);
+    pb_msg(&graph, i ? 12 : 11, &vi);
+  }
+  pb_str(&opset, 1, "");
+  pb_int(&opset, 2, 17);
+  pb_int(&model, 1, 8);
+  pb_msg(&model, 7, &graph);
+  pb_msg(&model, 8, &opset);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(model.buf, 1, model.len, f), model.len);
+  fclose(f);
+}
+
+/* A rank-0 float TensorProto named x holding v. */
+static void write_scalar_pb(const char *path, float v) {
+  pb_t t = {0};
+  pb_int(&t, 2, 1);                    /* data_type FLOAT, no dims */
+  pb_str(&t, 8, "x");
+  pb_bytes(&t, 9, &v, sizeof v);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(t.buf, 1, t.len, f), t.len);
+  fclose(f);
+}
+
 /* ---- running the command ----------------------------------------------- */
 
 static char out_text[65536], err_text[65536];
@@ -248,11 +288,35 @@ static void test_inspect_bench_emit(void **state) {
   EXPECT(1, "inspect net.ll"); /* neither ONNX nor a library */
 }
 
+/* Scalars: a rank-0 tensor has no dims array, which run, bench and the
+ * .pb reader once passed to memcpy (UBSan: null argument). */
+static void test_scalar_io(void **state) {
+  (void)state;
+  NEED_MLC();
+  write_scalar_model("scalar.onnx");
+  write_scalar_pb("xs.pb", -2.5f);
+  EXPECT(0, "compile scalar.onnx -o scalar.so");
+  EXPECT(0, "run scalar.so --input x=xs.pb --output-dir outs_s");
+  mlc_host_tensor_t y;
+  assert_null(mlc_npy_read_file("outs_s/y.npy", &y));
+  assert_int_equal(y.dtype, MLC_DT_F32);
+  assert_int_equal(y.rank, 0);
+  assert_int_equal(y.nbytes, sizeof(float));
+  assert_true(*(const float *)y.data == 0.0f);
+  mlc_host_tensor_free(&y);
+  write_scalar_pb("xs.pb", 1.5f);
+  EXPECT(0, "run scalar.so --input x=xs.pb -d outs_s2 --output-format pb");
+  assert_int_equal(access("outs_s2/y.pb", R_OK), 0);
+  EXPECT(0, "bench scalar.so --iters 2 --warmup 1");
+  EXPECT(0, "inspect scalar.so");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_usage_exit_codes),
       cmocka_unit_test(test_compile_run),
       cmocka_unit_test(test_inspect_bench_emit),
+      cmocka_unit_test(test_scalar_io),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
