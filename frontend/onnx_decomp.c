@@ -37,8 +37,10 @@ static mlc_node_t *dc_add(mlc_onnx_node_t *n, mlc_op_t op, const char *what,
   for (int i = 0; i < nin; i++)
     if (!ins[i]) return NULL;
   mlc_node_t *node = mlc_graph_add_node(n->g, op, nname, nin, ins, 1, &out);
-  if (node) node->onnx_op = n->np->op_type;
-  return node;
+  if (!node) return NULL;
+  /* A copy: np belongs to the ModelProto, freed when the import ends. */
+  node->onnx_op = mlc_arena_strdup(&n->g->arena, n->np->op_type);
+  return node->onnx_op ? node : NULL;
 }
 
 static mlc_value_t *dc_val(mlc_node_t *node) {

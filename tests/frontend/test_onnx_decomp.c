@@ -158,6 +158,10 @@ static void test_reduce_via_sum(void **state) {
     expect_i64s(sum->inputs[1], 1, (const int64_t[]){1});
     assert_int_equal(mlc_node_attr_int(sum, "keepdims", 1), 0);
     assert_string_equal(g->nodes.data[n - 1]->outputs[0]->name, "y");
+    /* Every step names the ONNX op; the strings outlive the ModelProto
+     * (they once pointed into it: use after free under ASan). */
+    for (int k = 0; k < n; k++)
+      assert_string_equal(g->nodes.data[k]->onnx_op, cases[i].op);
     if (s) {
       mlc_node_t *pre = g->nodes.data[0];
       assert_string_equal(pre->inputs[0]->name, "x");
