@@ -287,6 +287,9 @@ mlc_status_t *mlc_graph_toposort(mlc_graph_t *g);
 
 /* ---- text form, verifier (ir/graph_print.c, graph_parse.c, verify.c) ---- */
 
+/* Prints a storage assignment as the text forms show it (" @arena+128",
+ * " @in0", nothing for NONE). */
+void mlc_storage_print(FILE *out, const mlc_storage_t *s);
 /* Deterministic text form; see docs/ir.md.  Constants of more than 16
  * elements print as a digest instead of their elements. */
 void mlc_graph_print(const mlc_graph_t *g, FILE *out);

@@ -165,7 +165,7 @@ static void print_dims(FILE *out, int rank, const mlc_dim_t *dims) {
   fputc(']', out);
 }
 
-static void print_storage(FILE *out, const mlc_storage_t *s) {
+void mlc_storage_print(FILE *out, const mlc_storage_t *s) {
   switch (s->kind) {
   case MLC_STORAGE_NONE: break;
   case MLC_STORAGE_INPUT: fprintf(out, " @in%d", (int)s->index); break;
@@ -182,7 +182,7 @@ static void print_storage(FILE *out, const mlc_storage_t *s) {
 static void print_type(FILE *out, const mlc_value_t *v) {
   fputs(mlc_dtype_name(v->dtype), out);
   print_dims(out, v->rank, v->dims);
-  print_storage(out, &v->storage);
+  mlc_storage_print(out, &v->storage);
   if (v->flags & MLC_VALUE_FUSED) fputs(" fused", out);
   if (v->placement.device != 0 || v->placement.shard_axis != -1)
     fprintf(out, " place(%d, %d)", (int)v->placement.device,

@@ -174,18 +174,6 @@ static void print_stmt(tprinter_t *p, const mlc_tstmt_t *s, int depth) {
   fputc('\n', out);
 }
 
-static void print_storage(FILE *out, const mlc_storage_t *s) {
-  switch (s->kind) {
-  case MLC_STORAGE_NONE: break;
-  case MLC_STORAGE_INPUT: fprintf(out, " @in%d", (int)s->index); break;
-  case MLC_STORAGE_OUTPUT: fprintf(out, " @out%d", (int)s->index); break;
-  case MLC_STORAGE_WEIGHT: fprintf(out, " @weight+%" PRId64, s->offset); break;
-  case MLC_STORAGE_ARENA: fprintf(out, " @arena+%" PRId64, s->offset); break;
-  }
-  if ((s->kind == MLC_STORAGE_INPUT || s->kind == MLC_STORAGE_OUTPUT) && s->offset)
-    fprintf(out, "+%" PRId64, s->offset);
-}
-
 static bool canonical_grid(const mlc_tkernel_t *k) {
   char buf[32];
   for (int i = 0; i < k->ngrid; i++) {
@@ -206,7 +194,7 @@ static void print_header(tprinter_t *p) {
     fputs(b->written ? "out " : "in ", out);
     print_buf_name(p, i);
     fprintf(out, ": %s[%" PRId64 "]", mlc_dtype_name(b->dtype), b->nelems);
-    print_storage(out, &b->storage);
+    mlc_storage_print(out, &b->storage);
   }
   fputs(") grid [", out);
   bool canon = canonical_grid(k);

@@ -112,6 +112,8 @@ def run_case(case_dir, work, args):
                            {n for n, _ in consts}, deadline, args)
         if why:
             return "fail", why if len(sets) == 1 else f"{ds}: {why}"
+    if consts:
+        return "pass", "inputs frozen: " + ", ".join(n for n, _ in consts)
     return "pass", ""
 
 
