@@ -93,8 +93,15 @@ static mlc_status_t *make_tm(emit_t *e, LLVMTargetMachineRef *out) {
       LLVMCodeGenLevelAggressive};
   int lvl = e->o->opt_level < 0 ? 0 : e->o->opt_level > 3 ? 3 : e->o->opt_level;
   snprintf(e->cpu, sizeof e->cpu, "%s", cpu ? cpu : (t->cpu ? t->cpu : ""));
-  snprintf(e->features, sizeof e->features, "%s",
-           feat ? feat : (t->features ? t->features : ""));
+  const char *fs = feat ? feat : (t->features ? t->features : "");
+  /* An x86-64 subtarget must have 64-bit mode; LLVM aborts on a CPU name
+   * it does not know ("64-bit code requested on a subtarget that doesn't
+   * support it") unless the feature is explicit.  With it, an unknown
+   * --cpu gets LLVM's "not a recognized processor" warning and generic
+   * code instead of killing the process. */
+  bool x86_64 = strncmp(t->triple, "x86_64", 6) == 0;
+  snprintf(e->features, sizeof e->features, "%s%s%s",
+           x86_64 && !host ? "+64bit" : "", x86_64 && !host && *fs ? "," : "", fs);
   *out = LLVMCreateTargetMachine(target, t->triple, e->cpu, e->features, levels[lvl],
                                  LLVMRelocPIC, LLVMCodeModelDefault);
   LLVMDisposeMessage(cpu);
