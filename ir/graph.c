@@ -306,9 +306,18 @@ int64_t mlc_node_attr_floats(const mlc_node_t *n, const char *name,
   return a->floats.n;
 }
 
+/* Unnamed nodes (exporters often leave names empty) are identified by
+ * their first output's name, which the user can find in the model. */
 const char *mlc_node_describe(mlc_graph_t *g, const mlc_node_t *n) {
-  const char *s = mlc_arena_printf(&g->arena, "node '%s' (%s)", n->name,
-                                   n->onnx_op ? n->onnx_op : mlc_op_name(n->op));
+  const char *op = n->onnx_op ? n->onnx_op : mlc_op_name(n->op);
+  const mlc_value_t *out = n->noutputs > 0 ? n->outputs[0] : NULL;
+  const char *s;
+  if (n->name && n->name[0])
+    s = mlc_arena_printf(&g->arena, "node '%s' (%s)", n->name, op);
+  else if (out && out->name && out->name[0])
+    s = mlc_arena_printf(&g->arena, "node (%s) producing '%s'", op, out->name);
+  else
+    s = mlc_arena_printf(&g->arena, "node #%u (%s)", (unsigned)n->id, op);
   return s ? s : "node";
 }
 

@@ -90,6 +90,12 @@ static void test_values_nodes(void **state) {
   assert_true(mlc_node_set_string(g, n2, "mode", "edge"));
   assert_string_equal(mlc_node_attr_string(n2, "mode", ""), "edge");
   assert_string_equal(mlc_node_describe(g, n2), "node 'r' (Relu)");
+  n2->name = "";
+  assert_string_equal(mlc_node_describe(g, n2), "node (Relu) producing 'z'");
+  z->name = "";
+  assert_string_equal(mlc_node_describe(g, n2), "node #0 (Relu)");
+  n2->name = "r";
+  z->name = "z";
 
   assert_true(MLC_VEC_PUSH(&g->outputs, z));
   mlc_graph_count_uses(g);
