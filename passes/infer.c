@@ -98,15 +98,24 @@ mlc_status_t *infer_need_dtype(const infer_cx_t *cx, int i,
   return NULL;
 }
 
+mlc_status_t *infer_not_const(const infer_cx_t *cx, int i, const char *name) {
+  const mlc_value_t *v = cx->n->inputs[i];
+  if (v && (v->flags & MLC_VALUE_INPUT))
+    return infer_errc(cx, MLC_UNSUPPORTED,
+                      "input %d '%s' is not a constant; mlc needs static "
+                      "shapes (it is graph input '%s': freeze it with "
+                      "--const %s=FILE)",
+                      i, name, v->name, v->name);
+  return infer_errc(cx, MLC_UNSUPPORTED,
+                    "input %d '%s' is not a constant; mlc needs static shapes",
+                    i, name);
+}
+
 mlc_status_t *infer_const_ints(const infer_cx_t *cx, int i, const char *name,
                                int64_t **out_v, int64_t *out_n) {
   mlc_value_t *v = infer_in(cx, i);
   if (!v) return infer_err(cx, "input %d '%s' is required", i, name);
-  if (!mlc_value_is_const(v))
-    return infer_errc(cx, MLC_UNSUPPORTED,
-                      "input %d '%s' is not a constant; mlc needs static "
-                      "shapes",
-                      i, name);
+  if (!mlc_value_is_const(v)) return infer_not_const(cx, i, name);
   if (!mlc_dtype_is_int(v->dtype))
     return infer_err(cx, "input %d '%s': dtype %s, expected an integer type",
                      i, name, mlc_dtype_name(v->dtype));

@@ -32,6 +32,9 @@ mlc_status_t *mlc_infer_node(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
 mlc_status_t *infer_err(const infer_cx_t *cx, const char *fmt, ...)
     MLC_PRINTF(2, 3) MLC_MUST_USE;
 /* Same with another status code. */
+/* The error for a shape-deciding operand that is not constant: names the
+ * operand and, when it is a graph input, how to freeze it (--const). */
+mlc_status_t *infer_not_const(const infer_cx_t *cx, int i, const char *name);
 mlc_status_t *infer_errc(const infer_cx_t *cx, mlc_status_code_t code,
                          const char *fmt, ...) MLC_PRINTF(3, 4) MLC_MUST_USE;
 

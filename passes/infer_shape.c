@@ -513,9 +513,7 @@ static mlc_status_t *range_count(const infer_cx_t *cx, int64_t *out) {
   static const char *const names[] = {"start", "limit", "delta"};
   for (int i = 0; i < 3; i++) {
     const mlc_value_t *v = cx->n->inputs[i];
-    if (!mlc_value_is_const(v))
-      return infer_errc(cx, MLC_UNSUPPORTED, "input %d '%s' is not a "
-                        "constant; mlc needs static shapes", i, names[i]);
+    if (!mlc_value_is_const(v)) return infer_not_const(cx, i, names[i]);
     if (mlc_value_numel(v) != 1)
       return infer_err(cx, "input %d '%s' must be a scalar", i, names[i]);
     if (i) MLC_RETURN_IF(infer_need_same_dtype(cx, 0, i));

@@ -133,7 +133,8 @@ def compile_case(case_dir, so, consts, deadline, args):
     return None
 
 
-NOT_CONSTANT = re.compile(r"'([^']*)' is not a constant")
+NOT_CONSTANT = re.compile(
+    r"graph input '([^']*)': freeze it|'([^']*)' is not a constant")
 
 
 def not_constant_inputs(c, in_names):
@@ -141,7 +142,8 @@ def not_constant_inputs(c, in_names):
     (mlc compiles static shapes: "input 2 'scales' is not a constant")."""
     if c is None:
         return []
-    return [n for n in NOT_CONSTANT.findall(c[1]) if n in in_names]
+    names = [a or b for a, b in NOT_CONSTANT.findall(c[1])]
+    return [n for n in names if n in in_names]
 
 
 def compile_frozen(case_dir, ds, so, in_names, frozen, deadline, args):
