@@ -12,6 +12,7 @@
 #include "mlc/mlcrt.h"
 #include "mlc/model_abi.h"
 #include "runtime/fixture.h"
+#include "runtime/expect.h"
 
 typedef struct env {
   char *dir;
@@ -48,16 +49,6 @@ static int teardown(void **state) {
   env_t *e = *state;
   fixture_rmdir(e->dir);
   return 0;
-}
-
-/* Asserts st has `code` and a message containing `part`, then frees it. */
-static void expect_error(mlcrt_status_t *st, mlcrt_code_t code,
-                         const char *part) {
-  assert_non_null(st);
-  if (!strstr(mlcrt_status_message(st), part))
-    fail_msg("message '%s' lacks '%s'", mlcrt_status_message(st), part);
-  assert_int_equal(mlcrt_status_code(st), code);
-  mlcrt_status_free(st);
 }
 
 static void test_null_arguments(void **state) {

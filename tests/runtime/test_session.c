@@ -11,6 +11,7 @@
 
 #include "mlc/mlcrt.h"
 #include "runtime/fixture.h"
+#include "runtime/expect.h"
 
 /* Under Address- or ThreadSanitizer, let a huge allocation fail with NULL
  * (as libc's malloc does) instead of stopping the program:
@@ -54,15 +55,6 @@ static int teardown(void **state) {
   env_t *e = *state;
   fixture_rmdir(e->dir);
   return 0;
-}
-
-static void expect_error(mlcrt_status_t *st, mlcrt_code_t code,
-                         const char *part) {
-  assert_non_null(st);
-  if (!strstr(mlcrt_status_message(st), part))
-    fail_msg("message '%s' lacks '%s'", mlcrt_status_message(st), part);
-  assert_int_equal(mlcrt_status_code(st), code);
-  mlcrt_status_free(st);
 }
 
 static mlcrt_model_t *load(const char *path) {
