@@ -37,6 +37,8 @@ extern const mlc_pass_t mlc_pass_infer_shapes;  /* infer.c: dtypes, shapes,
                                                   folding of shape math */
 extern const mlc_pass_t mlc_pass_fold_constants; /* fold.c */
 extern const mlc_pass_t mlc_pass_dce;            /* dce.c */
+extern const mlc_pass_t mlc_pass_gemm_layout;   /* gemm_layout.c: packed
+                                                  weights, Im2Col */
 extern const mlc_pass_t mlc_pass_fuse;           /* fuse.c: node->group */
 extern const mlc_pass_t mlc_pass_materialize_outputs; /* outputs.c */
 extern const mlc_pass_t mlc_pass_plan_memory;    /* plan.c: value->storage */

@@ -16,6 +16,8 @@ static const mlc_pass_t *const pipeline_o0[] = {
 static const mlc_pass_t *const pipeline_o2[] = {
     &mlc_pass_infer_shapes,
     &mlc_pass_fold_constants,
+    &mlc_pass_gemm_layout,
+    &mlc_pass_fold_constants, /* computes Pack of constant weights */
     &mlc_pass_dce,
     &mlc_pass_fuse,
     &mlc_pass_materialize_outputs,
