@@ -53,5 +53,20 @@ mlc_status_t *mlc_pipeline_run(mlc_pass_ctx_t *ctx,
 /* Finds a pass of the default pipelines by name (for --print-after). */
 const mlc_pass_t *mlc_pass_find(const char *name);
 
+/* What the runners need to know of the IR a pass works on. */
+typedef struct mlc_pass_ir {
+  mlc_status_t *(*verify)(const void *ir);
+  void (*print)(const void *ir, FILE *out);
+} mlc_pass_ir_t;
+
+/* Runs one pass, `run(ctx, pass, ir)`, and does what the options ask
+ * after it: --time-passes, --verify-each, --print-after.  The graph runner
+ * and the tile runner (tile_pipeline.c) both go through it. */
+mlc_status_t *mlc_pass_step(mlc_pass_ctx_t *ctx, const char *name,
+                            mlc_status_t *(*run)(mlc_pass_ctx_t *ctx,
+                                                 const void *pass, void *ir),
+                            const void *pass, void *ir,
+                            const mlc_pass_ir_t *how);
+
 
 #endif
