@@ -140,6 +140,11 @@ typedef struct mlc_tkernel {
   mlc_tstmt_t *body;
   /* Estimated work for the scheduler and cost model. */
   int64_t flops;
+  /* The graph nodes it computes, by ONNX name (an unnamed node by its first
+   * output's), for profiles and the model's call table.  Set by lowering;
+   * a pass that copies or merges kernels keeps each call's own list. */
+  int nnodes;
+  const char **nodes;
 } mlc_tkernel_t;
 
 /* ---- construction (tile.c) ---- */
@@ -149,6 +154,9 @@ typedef struct mlc_tkernel {
 
 mlc_tkernel_t *mlc_tkernel_create(const char *name);
 void mlc_tkernel_destroy(mlc_tkernel_t *k);
+/* Copies `n` node names into the kernel's arena as k->nodes; false on
+ * out-of-memory. */
+bool mlc_tkernel_set_nodes(mlc_tkernel_t *k, const char *const *names, int n);
 /* Adds a buffer param; returns its index, or -1 on out-of-memory. */
 int mlc_tkernel_add_buf(mlc_tkernel_t *k, const char *name, mlc_dtype_t dt,
                         int64_t nelems, mlc_storage_t storage, bool written);
