@@ -268,6 +268,8 @@ static void test_inspect_bench_emit(void **state) {
   EXPECT(0, "inspect net1.so");
   assert_non_null(strstr(out_text, "model:    net1"));
   assert_non_null(strstr(out_text, "1 (N)"));
+  assert_non_null(strstr(out_text, "calls (1):")); /* Add+Relu fused */
+  assert_non_null(strstr(out_text, "nodes \"add0\", \"relu0\"\n"));
   EXPECT(0, "bench net1.so --iters 3 --warmup 1 --json");
   assert_non_null(strstr(out_text, "\"median_ms\""));
   assert_non_null(strstr(out_text, "\"iters\": 3"));
