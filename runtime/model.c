@@ -1,8 +1,9 @@
 /* Loading a compiled model and describing its tensors.
  *
  * mlcrt_model_load() dlopens the library, calls its mlc_model_get(), checks
- * the descriptor (ABI version and struct size first, then that every field
- * the runtime reads is consistent), and, when the weights live in a side
+ * the descriptor (ABI version, 1 or 2, and the struct size of that version
+ * first, then that every field the runtime reads is consistent, the call
+ * table included from version 2), and, when the weights live in a side
  * file, maps that file read-only from the library's folder and checks its
  * size and FNV-1a hash.  mlcrt_model_from_descriptor() does the same for a
  * descriptor linked into the process, looking for the side file in the
