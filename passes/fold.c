@@ -153,6 +153,9 @@ int64_t mlc_fold_limit(const mlc_pass_ctx_t *ctx) {
  * the node's inputs together (ConstantOfShape, Expand, Tile, Range of
  * big sizes): cheaper to compute at run time than to ship as weights. */
 static bool grows_weights(const mlc_pass_ctx_t *ctx, const mlc_node_t *n) {
+  /* Pack only pads each row to its panel width: weights in the layout the
+   * GEMM kernel reads are what the fold is for. */
+  if (n->op == MLC_OP_Pack) return false;
   int64_t in = 0;
   for (int i = 0; i < n->ninputs; i++)
     if (n->inputs[i]) in += mlc_value_numel(n->inputs[i]);

@@ -20,8 +20,9 @@
  * broadcast once and reused NB times.  Row blocks vary fastest in the grid,
  * so consecutive tiles (one thread's chunk) reuse the K x NB panel of B
  * from cache.  MR and NB come from the target: NB = NV vectors, MR rows,
- * with MR*NV + NV + 1 <= the vector registers (AVX-512: 6 x 64, AVX2 and
- * SSE: 6 x 2 vectors).  Rows of a ragged last block are clamped for loads
+ * with MR*NV + NV + 1 <= the vector registers and MR <= 12 (AVX-512: 6 x
+ * 4 vectors, AVX2 and SSE: 6 x 2); NV shrinks when that wastes fewer lanes
+ * of N's last panel (N = 196: 12 x 1 vector).  Rows of a ragged last block are clamped for loads
  * and skipped for stores.  FMA is used where the target has it, else
  * multiply then add; the choice is written into the IR, so the interpreter
  * computes exactly what the backend does.
@@ -48,11 +49,19 @@ lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t M, int64_t N,
   lw_gemm_block_t b = {.lanes = bits / 8 / (esz ? esz : 4)};
   if (b.lanes < 1) b.lanes = 1;
   b.fma = mlc_dtype_is_float(ct) && (!t || t->has_fma);
-  b.nv = regs >= 32 ? 4 : 2;
-  int64_t need = (N + b.lanes - 1) / b.lanes;
-  if (need < b.nv) b.nv = need < 1 ? 1 : (int)need;
+  /* Vectors per row: the most that fit (4 with 32 registers, else 2),
+   * fewer when that wastes fewer lanes on N's last panel. */
+  int maxnv = regs >= 32 ? 4 : 2;
+  int64_t best = -1;
+  for (int nv = maxnv; nv >= 1; nv--) {
+    int64_t w = (int64_t)nv * b.lanes, waste = (N + w - 1) / w * w - N;
+    if (best < 0 || waste < best) {
+      best = waste;
+      b.nv = nv;
+    }
+  }
   b.mr = (regs - b.nv - 1) / b.nv;
-  if (b.mr > 8) b.mr = 8;
+  if (b.mr > LW_GEMM_MAX_MR) b.mr = LW_GEMM_MAX_MR;
   if (b.mr > M) b.mr = M < 1 ? 1 : (int)M;
   b.nb = b.nv * b.lanes;
   return b;

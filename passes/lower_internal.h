@@ -130,7 +130,7 @@ mlc_status_t *lw_build_gemm(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_conv(lw_ctx_t *c, const mlc_node_t *n);
 
 /* lower_gemm.c */
-enum { LW_GEMM_MAX_MR = 8 };
+enum { LW_GEMM_MAX_MR = 12 };
 /* Output map entries of lw_gemm_t: which index goes into output dim d. */
 enum { LW_GM_ZERO = 0, LW_GM_ROW = 1, LW_GM_COL = 2, LW_GM_BATCH = 3 /* + i */ };
 

@@ -75,42 +75,99 @@ mlc_status_t *lw_build_packed_matmul(lw_ctx_t *c, const mlc_node_t *n) {
 }
 
 /* Im2Col: out[n, (c, taps...), (o...)] = X[n, c, o*stride - pad + tap*dil]
- * or 0 in the padding, over the expanded shape [N, C, kern..., out...]. */
+ * or 0 in the padding, over the expanded shape [N, C, kern..., out...].
+ * The last output dim runs as three loops, zeros left of the input, a
+ * copy with affine (vectorizable) loads, zeros right of it, so no load is
+ * ever clamped or gathered; the other spatial dims only decide whether a
+ * row is inside the input at all. */
+typedef struct i2c {
+  lw_ctx_t *c;
+  lw_win_t w;
+  int ns, bx, by;
+  int64_t ed[LW_MAXR], xd[LW_MAXR];
+} i2c_t;
+
+/* The ow range whose input column is inside: [lo, hi) of [0, OW). */
+static void i2c_range(i2c_t *s, mlc_texpr_t *tap, mlc_texpr_t **lo,
+                      mlc_texpr_t **hi) {
+  lw_ctx_t *c = s->c;
+  mlc_tkernel_t *k = c->k;
+  int d = s->ns - 1;
+  int64_t st = s->w.stride[d];
+  mlc_texpr_t *td = lw_mul_i(c, tap, s->w.dil[d]);
+  mlc_texpr_t *a = lw_add_i(c, lw_mul_i(c, td, -1), s->w.pb[d] + st - 1);
+  *lo = mlc_tx_binary(k, MLC_TB_MAX, mlc_tx_i64(k, 0),
+                      mlc_tx_binary(k, MLC_TB_DIV, a, mlc_tx_i64(k, st)));
+  mlc_texpr_t *b = lw_add_i(c, lw_mul_i(c, td, -1), s->w.in[d] - 1 + s->w.pb[d]);
+  b = lw_add_i(c, mlc_tx_binary(k, MLC_TB_MAX, b, mlc_tx_i64(k, -st)), st);
+  *hi = mlc_tx_binary(k, MLC_TB_MIN, mlc_tx_i64(k, s->w.out[d]),
+                      mlc_tx_binary(k, MLC_TB_DIV, b, mlc_tx_i64(k, st)));
+  *lo = mlc_tx_binary(k, MLC_TB_MIN, *lo, *hi);
+}
+
+static mlc_tstmt_t *i2c_loop(i2c_t *s, mlc_texpr_t **idx, mlc_texpr_t *b,
+                             mlc_texpr_t *e, mlc_texpr_t *xi_flat_base) {
+  lw_ctx_t *c = s->c;
+  mlc_tkernel_t *k = c->k;
+  int r = 2 + 2 * s->ns, d = s->ns - 1;
+  mlc_tvar_t *v = lw_loopvar(c);
+  idx[r - 1] = mlc_tx_var(k, v);
+  mlc_texpr_t *val;
+  if (xi_flat_base) {
+    mlc_texpr_t *col = lw_add(c, lw_add_i(c, lw_mul_i(c, idx[r - 1], s->w.stride[d]),
+                                          -s->w.pb[d]),
+                              lw_mul_i(c, idx[2 + d], s->w.dil[d]));
+    val = mlc_tx_load(k, s->bx, lw_add(c, xi_flat_base, col));
+  } else {
+    val = mlc_tx_const(k, c->bufvals.data[s->bx]->dtype, 0);
+  }
+  mlc_tstmt_t *st = mlc_ts_store(k, s->by, lw_flat(c, idx, s->ed, r), val);
+  return mlc_ts_for(k, v, b, e, MLC_LOOP_VECTORIZE, 0, st);
+}
+
 mlc_status_t *lw_build_im2col(lw_ctx_t *c, const mlc_node_t *n) {
   mlc_tkernel_t *k = c->k;
   mlc_value_t *x = n->inputs[0], *y = n->outputs[0];
-  int ns = x->rank - 2;
-  lw_win_t w = {.ns = ns};
+  i2c_t s = {.c = c, .ns = x->rank - 2};
+  int ns = s.ns, r = 2 + 2 * ns;
+  s.w.ns = ns;
   const int64_t *ks, *os;
   if (mlc_node_attr_ints(n, "kernel_shape", &ks) != ns ||
-      mlc_node_attr_ints(n, "out_shape", &os) != ns || 2 + 2 * ns > LW_MAXR)
+      mlc_node_attr_ints(n, "out_shape", &os) != ns || r > LW_MAXR)
     return lw_err(c, MLC_INVALID_MODEL, "Im2Col attributes");
-  int64_t ed[LW_MAXR], xd[LW_MAXR];
-  lw_value_dims(x, xd);
-  ed[0] = xd[0];
-  ed[1] = xd[1];
+  lw_value_dims(x, s.xd);
+  s.ed[0] = s.xd[0];
+  s.ed[1] = s.xd[1];
   for (int i = 0; i < ns; i++) {
-    w.in[i] = xd[2 + i];
-    w.kern[i] = ed[2 + i] = ks[i];
-    w.out[i] = ed[2 + ns + i] = os[i];
+    s.w.in[i] = s.xd[2 + i];
+    s.w.kern[i] = s.ed[2 + i] = ks[i];
+    s.w.out[i] = s.ed[2 + ns + i] = os[i];
   }
-  MLC_RETURN_IF(lw_window(c, n, &w));
+  MLC_RETURN_IF(lw_window(c, n, &s.w));
+  s.bx = lw_buf(c, x, false);
+  s.by = lw_buf(c, y, true);
   lw_nest_t nest;
-  if (!lw_nest_make(c, &nest, 2 + 2 * ns, ed, 2 + 2 * ns, true)) return lw_oom(c);
-  mlc_texpr_t *xi[LW_MAXR], *ok = NULL;
-  xi[0] = nest.idx[0];
-  xi[1] = nest.idx[1];
-  for (int d = 0; d < ns; d++) {
-    mlc_texpr_t *co = lw_win_coord(c, &w, d, nest.idx[2 + ns + d], nest.idx[2 + d], &ok);
-    co = mlc_tx_binary(k, MLC_TB_MAX, co, mlc_tx_i64(k, 0));
-    xi[2 + d] = mlc_tx_binary(k, MLC_TB_MIN, co, mlc_tx_i64(k, w.in[d] - 1));
+  if (s.bx < 0 || s.by < 0 || !lw_nest_make(c, &nest, r - 1, s.ed, r - 1, false))
+    return lw_oom(c);
+  mlc_texpr_t *idx[LW_MAXR], *xi[LW_MAXR], *rowok = NULL;
+  for (int i = 0; i < r - 1; i++) idx[i] = nest.idx[i];
+  xi[0] = idx[0];
+  xi[1] = idx[1];
+  for (int d = 0; d + 1 < ns; d++)
+    xi[2 + d] = lw_win_coord(c, &s.w, d, idx[2 + ns + d], idx[2 + d], &rowok);
+  xi[2 + ns - 1] = mlc_tx_i64(k, 0);
+  mlc_texpr_t *base = lw_flat(c, xi, s.xd, x->rank), *lo, *hi;
+  i2c_range(&s, idx[2 + ns - 1], &lo, &hi);
+  mlc_texpr_t *OW = mlc_tx_i64(k, s.w.out[ns - 1]);
+  if (rowok) {
+    lo = mlc_tx_select(k, rowok, lo, OW);
+    hi = mlc_tx_select(k, rowok, hi, OW);
   }
-  int bx = lw_buf(c, x, false), by = lw_buf(c, y, true);
-  if (bx < 0 || by < 0 || !ok) return lw_oom(c);
-  mlc_texpr_t *v = mlc_tx_select(k, ok, mlc_tx_load(k, bx, lw_flat(c, xi, xd, x->rank)),
-                                 mlc_tx_const(k, x->dtype, 0));
-  mlc_tstmt_t *st = mlc_ts_store(k, by, lw_flat(c, nest.idx, ed, 2 + 2 * ns), v);
-  if (!lw_append(c, lw_nest_wrap(c, &nest, 0, st, true))) return lw_oom(c);
+  mlc_tstmt_t *parts[3] = {i2c_loop(&s, idx, mlc_tx_i64(k, 0), lo, NULL),
+                           i2c_loop(&s, idx, lo, hi, base),
+                           i2c_loop(&s, idx, hi, OW, NULL)};
+  if (!lw_append(c, lw_nest_wrap(c, &nest, 0, mlc_ts_block(k, 3, parts), false)))
+    return lw_oom(c);
   return NULL;
 }
 
