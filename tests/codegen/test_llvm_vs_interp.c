@@ -397,6 +397,60 @@ static void test_fma(void **s) {
   }
 }
 
+/* The internal ops of the gemm-layout pass: Pack (both orientations),
+ * PackedMatMul with a ragged last row block and Gemm's bias, Im2Col with
+ * stride, padding and dilation, ConvCols plain and swapped (weights in
+ * panels over M, pixels as rows), and a pointwise Conv as a GEMM. */
+static void test_gemm_layouts(void **s) {
+  (void)s;
+  int64_t nb = mlc_lower_gemm_panel(NULL, 67, MLC_DT_F32);
+  mlc_value_t *b = val(MLC_DT_F32, 2, (int64_t[]){70, 67});
+  mlc_value_t *bp = val(MLC_DT_F32, 3, (int64_t[]){(67 + nb - 1) / nb, 70, nb});
+  mlc_node_t *n = node(MLC_OP_Pack, 1, &b, 1, &bp);
+  mlc_node_set_int(F.g, n, "panel", nb);
+  diff_node(n, 21);
+  mlc_value_t *bt = val(MLC_DT_F32, 2, (int64_t[]){67, 70});
+  n = node(MLC_OP_Pack, 1, &bt, 1, &bp);
+  mlc_node_set_int(F.g, n, "panel", nb);
+  mlc_node_set_int(F.g, n, "trans", 1);
+  diff_node(n, 22);
+  mlc_value_t *pin[3] = {val(MLC_DT_F32, 2, (int64_t[]){23, 70}), bp,
+                         val(MLC_DT_F32, 1, (int64_t[]){67})};
+  mlc_value_t *po = val(MLC_DT_F32, 2, (int64_t[]){23, 67});
+  n = node(MLC_OP_PackedMatMul, 3, pin, 1, &po);
+  mlc_node_set_int(F.g, n, "n", 67);
+  mlc_node_set_float(F.g, n, "beta", 0.5f);
+  diff_node(n, 23);
+  /* Im2Col of X [1, 3, 11, 10], 3x2 kernel, stride 2x1, dilation 1x2 */
+  mlc_value_t *x = val(MLC_DT_F32, 4, (int64_t[]){1, 3, 11, 10});
+  mlc_value_t *cols = val(MLC_DT_F32, 3, (int64_t[]){1, 18, 6 * 10});
+  n = node(MLC_OP_Im2Col, 1, &x, 1, &cols);
+  mlc_node_set_ints(F.g, n, "kernel_shape", (int64_t[]){3, 2}, 2);
+  mlc_node_set_ints(F.g, n, "strides", (int64_t[]){2, 1}, 2);
+  mlc_node_set_ints(F.g, n, "dilations", (int64_t[]){1, 2}, 2);
+  mlc_node_set_ints(F.g, n, "pads", (int64_t[]){1, 1, 1, 1}, 4);
+  mlc_node_set_ints(F.g, n, "out_shape", (int64_t[]){6, 10}, 2);
+  diff_node(n, 24);
+  mlc_value_t *cin[3] = {cols, val(MLC_DT_F32, 4, (int64_t[]){40, 3, 3, 2}),
+                         val(MLC_DT_F32, 1, (int64_t[]){40})};
+  mlc_value_t *co = val(MLC_DT_F32, 4, (int64_t[]){1, 40, 6, 10});
+  n = node(MLC_OP_ConvCols, 3, cin, 1, &co);
+  mlc_node_set_ints(F.g, n, "out_shape", (int64_t[]){6, 10}, 2);
+  diff_node(n, 25);
+  int64_t mp = mlc_lower_gemm_panel(NULL, 40, MLC_DT_F32);
+  mlc_value_t *sin[3] = {cols, val(MLC_DT_F32, 3, (int64_t[]){(40 + mp - 1) / mp, 18, mp}),
+                         cin[2]};
+  n = node(MLC_OP_ConvCols, 3, sin, 1, &co);
+  mlc_node_set_ints(F.g, n, "out_shape", (int64_t[]){6, 10}, 2);
+  mlc_node_set_int(F.g, n, "swap", 1);
+  mlc_node_set_int(F.g, n, "m", 40);
+  diff_node(n, 26);
+  mlc_value_t *win[2] = {val(MLC_DT_F32, 4, (int64_t[]){2, 5, 7, 9}),
+                         val(MLC_DT_F32, 4, (int64_t[]){13, 5, 1, 1})};
+  mlc_value_t *wo = val(MLC_DT_F32, 4, (int64_t[]){2, 13, 7, 9});
+  diff_node(node(MLC_OP_Conv, 2, win, 1, &wo), 27);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_pool),   cmocka_unit_test(test_linalg),
@@ -404,6 +458,7 @@ int main(void) {
       cmocka_unit_test(test_int_ops),     cmocka_unit_test(test_casts_where),
       cmocka_unit_test(test_data_movement), cmocka_unit_test(test_widened_constructs),
       cmocka_unit_test(test_not_widened), cmocka_unit_test(test_fma),
+      cmocka_unit_test(test_gemm_layouts),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
