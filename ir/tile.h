@@ -26,6 +26,8 @@
  * remainder with the same guards; float MOD is fmod; MIN/MAX on floats
  * propagate NaN; ROUND rounds half to even; CAST float->int truncates
  * toward zero (saturating, NaN -> 0); CAST to bool is `x != 0`.
+ * EXP, TANH and ERF on f32 (and f16/bf16, computed in f32) are the fixed
+ * f32 operation sequences of ir/vmath.h, bit for bit; on f64, libm's.
  *
  * A kernel owns an arena holding all its statements and expressions.
  */
