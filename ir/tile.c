@@ -191,6 +191,18 @@ mlc_texpr_t *mlc_tx_select(mlc_tkernel_t *k, mlc_texpr_t *c, mlc_texpr_t *a,
   return e;
 }
 
+mlc_texpr_t *mlc_tx_fma(mlc_tkernel_t *k, mlc_texpr_t *a, mlc_texpr_t *b,
+                        mlc_texpr_t *c) {
+  if (!a || !b || !c) return NULL;
+  mlc_texpr_t *e = new_expr(k, MLC_TX_FMA, a->dtype);
+  if (e) {
+    e->fma.a = a;
+    e->fma.b = b;
+    e->fma.c = c;
+  }
+  return e;
+}
+
 mlc_texpr_t *mlc_tx_cast(mlc_tkernel_t *k, mlc_dtype_t dt, mlc_texpr_t *a) {
   if (!a) return NULL;
   if (a->dtype == dt) return a;

@@ -11,7 +11,7 @@
  * element, ASSIGN to a mutable local scalar (accumulators), IF, and BLOCK
  * (a sequence).  Expressions are trees: constants, variable reads (loop,
  * grid or local), LOADs from buffers, unary and binary arithmetic, SELECT
- * and CAST.  Every expression has a dtype; index and loop expressions are
+ * CAST and FMA.  Every expression has a dtype; index and loop expressions are
  * i64; comparisons give bool.  Operands of a binary op share one dtype,
  * except that comparisons take any same-typed pair and give bool.
  *
@@ -25,7 +25,11 @@
  * zero divisor (and INT_MIN / -1 gives INT_MIN); integer MOD is the C
  * remainder with the same guards; float MOD is fmod; MIN/MAX on floats
  * propagate NaN; ROUND rounds half to even; CAST float->int truncates
- * toward zero (saturating, NaN -> 0); CAST to bool is `x != 0`.
+ * toward zero (saturating, NaN -> 0); CAST to bool is `x != 0`.  FMA(a, b,
+ * c) is a * b + c with one rounding (C's fmaf/fma), in f32 for f16/bf16
+ * (which are computed in f32 like every other float op); it is how
+ * micro-kernels say "use the FMA unit" without allowing LLVM to contract
+ * other arithmetic, so the backends stay bit-exact with the interpreter.
  * EXP, TANH and ERF on f32 (and f16/bf16, computed in f32) are the fixed
  * f32 operation sequences of ir/vmath.h, bit for bit; on f64, libm's.
  *
@@ -62,6 +66,7 @@ typedef enum mlc_tbinop {
 typedef enum mlc_texpr_kind {
   MLC_TX_CONST, MLC_TX_VAR, MLC_TX_LOAD, MLC_TX_UNARY, MLC_TX_BINARY,
   MLC_TX_SELECT, MLC_TX_CAST,
+  MLC_TX_FMA, /* a * b + c, rounded once (floats only) */
 } mlc_texpr_kind_t;
 
 typedef enum mlc_tvar_kind {
@@ -89,6 +94,7 @@ struct mlc_texpr {
     struct { mlc_tbinop_t op; mlc_texpr_t *a, *b; } bin; /* BINARY */
     struct { mlc_texpr_t *cond, *a, *b; } sel;        /* SELECT */
     struct { mlc_texpr_t *a; } cast;                  /* CAST to `dtype` */
+    struct { mlc_texpr_t *a, *b, *c; } fma;           /* FMA */
   };
 };
 
@@ -175,6 +181,9 @@ mlc_texpr_t *mlc_tx_binary(mlc_tkernel_t *k, mlc_tbinop_t op, mlc_texpr_t *a,
                            mlc_texpr_t *b);
 mlc_texpr_t *mlc_tx_select(mlc_tkernel_t *k, mlc_texpr_t *c, mlc_texpr_t *a,
                            mlc_texpr_t *b);
+/* a * b + c rounded once; operands share one float dtype. */
+mlc_texpr_t *mlc_tx_fma(mlc_tkernel_t *k, mlc_texpr_t *a, mlc_texpr_t *b,
+                        mlc_texpr_t *c);
 /* Returns `a` itself when it already has dtype `dt`. */
 mlc_texpr_t *mlc_tx_cast(mlc_tkernel_t *k, mlc_dtype_t dt, mlc_texpr_t *a);
 

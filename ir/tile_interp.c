@@ -405,6 +405,13 @@ static tval_t eval(interp_t *in, const mlc_texpr_t *e) {
     return eval(in, e->sel.cond).i ? eval(in, e->sel.a) : eval(in, e->sel.b);
   case MLC_TX_CAST: return cast_val(e->cast.a->dtype, e->dtype,
                                     eval(in, e->cast.a));
+  case MLC_TX_FMA: {
+    double a = eval(in, e->fma.a).f, b = eval(in, e->fma.b).f,
+           c = eval(in, e->fma.c).f;
+    r.f = e->dtype == MLC_DT_F64 ? fma(a, b, c)
+                                 : (double)fmaf((float)a, (float)b, (float)c);
+    return r;
+  }
   }
   return r;
 }

@@ -100,6 +100,15 @@ static void print_expr(tprinter_t *p, const mlc_texpr_t *e) {
     print_expr(p, e->sel.b);
     fputc(')', out);
     return;
+  case MLC_TX_FMA:
+    fputs("fma(", out);
+    print_expr(p, e->fma.a);
+    fputs(", ", out);
+    print_expr(p, e->fma.b);
+    fputs(", ", out);
+    print_expr(p, e->fma.c);
+    fputc(')', out);
+    return;
   case MLC_TX_CAST:
     fprintf(out, "cast<%s>(", mlc_dtype_name(e->dtype));
     print_expr(p, e->cast.a);

@@ -120,6 +120,19 @@ static mlc_status_t *check_binary(tverifier_t *vf, const mlc_texpr_t *e) {
   return NULL;
 }
 
+static mlc_status_t *check_fma(tverifier_t *vf, const mlc_texpr_t *e) {
+  const mlc_texpr_t *ops[3] = {e->fma.a, e->fma.b, e->fma.c};
+  for (int i = 0; i < 3; i++) {
+    MLC_RETURN_IF_ERROR(check_expr(vf, ops[i]), "fma operand %d", i);
+    if (ops[i]->dtype != e->dtype)
+      return VERR("fma operand %d is %s, the fma %s", i,
+                  mlc_dtype_name(ops[i]->dtype), mlc_dtype_name(e->dtype));
+  }
+  if (!mlc_dtype_is_float(e->dtype))
+    return VERR("fma of %s, expected a float", mlc_dtype_name(e->dtype));
+  return NULL;
+}
+
 static mlc_status_t *check_expr_kind(tverifier_t *vf, const mlc_texpr_t *e) {
   switch (e->kind) {
   case MLC_TX_CONST:
@@ -151,6 +164,7 @@ static mlc_status_t *check_expr_kind(tverifier_t *vf, const mlc_texpr_t *e) {
                   mlc_dtype_name(e->sel.b->dtype), mlc_dtype_name(e->dtype));
     return NULL;
   case MLC_TX_CAST: return check_expr(vf, e->cast.a);
+  case MLC_TX_FMA: return check_fma(vf, e);
   }
   return VERR("bad expression kind %d", (int)e->kind);
 }

@@ -30,6 +30,8 @@ static uint64_t hash_expr(const mlc_texpr_t *e, uint64_t h) {
   case MLC_TX_SELECT:
     return hash_expr(e->sel.b, hash_expr(e->sel.a, hash_expr(e->sel.cond, h)));
   case MLC_TX_CAST: return hash_expr(e->cast.a, h);
+  case MLC_TX_FMA:
+    return hash_expr(e->fma.c, hash_expr(e->fma.b, hash_expr(e->fma.a, h)));
   }
   return h;
 }
@@ -92,6 +94,9 @@ static bool same_expr(const mlc_texpr_t *a, const mlc_texpr_t *b) {
     return same_expr(a->sel.cond, b->sel.cond) && same_expr(a->sel.a, b->sel.a) &&
            same_expr(a->sel.b, b->sel.b);
   case MLC_TX_CAST: return same_expr(a->cast.a, b->cast.a);
+  case MLC_TX_FMA:
+    return same_expr(a->fma.a, b->fma.a) && same_expr(a->fma.b, b->fma.b) &&
+           same_expr(a->fma.c, b->fma.c);
   }
   return false;
 }

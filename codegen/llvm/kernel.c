@@ -421,6 +421,13 @@ LLVMValueRef mlc_cgk_binary(kstate_t *s, mlc_tbinop_t op, mlc_dtype_t dt,
   return float_binary(s, op, a, b);
 }
 
+LLVMValueRef mlc_cgk_fma(kstate_t *s, LLVMValueRef a, LLVMValueRef b,
+                         LLVMValueRef c) {
+  LLVMTypeRef t = LLVMTypeOf(a);
+  LLVMValueRef args[3] = {a, b, c};
+  return mlc_cgk_call_intr(s, "llvm.fma", &t, 1, args, 3);
+}
+
 static LLVMValueRef cast_from_float(kstate_t *s, mlc_dtype_t from,
                                     mlc_dtype_t to, LLVMValueRef v) {
   mlc_cg_t *cg = s->cg;
@@ -473,6 +480,8 @@ static LLVMValueRef ex(kstate_t *s, const mlc_texpr_t *e) {
     return LLVMBuildSelect(s->b, c, a, b, "");
   }
   case MLC_TX_CAST: return mlc_cgk_cast(s, e->cast.a->dtype, e->dtype, ex(s, e->cast.a));
+  case MLC_TX_FMA:
+    return mlc_cgk_fma(s, ex(s, e->fma.a), ex(s, e->fma.b), ex(s, e->fma.c));
   }
   return poison(s, e->dtype);
 }

@@ -43,6 +43,8 @@ LLVMValueRef mlc_cgk_unary(kstate_t *s, mlc_tunop_t op, mlc_dtype_t dt,
                            LLVMValueRef a);
 LLVMValueRef mlc_cgk_binary(kstate_t *s, mlc_tbinop_t op, mlc_dtype_t dt,
                             LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef mlc_cgk_fma(kstate_t *s, LLVMValueRef a, LLVMValueRef b,
+                         LLVMValueRef c);
 LLVMValueRef mlc_cgk_cast(kstate_t *s, mlc_dtype_t from, mlc_dtype_t to,
                           LLVMValueRef v);
 LLVMValueRef mlc_cgk_from_mem(kstate_t *s, mlc_dtype_t dt, LLVMValueRef v);

@@ -86,6 +86,9 @@ static bool reads_var(const mlc_texpr_t *e, const bool *set) {
   case MLC_TX_SELECT:
     return reads_var(e->sel.cond, set) || reads_var(e->sel.a, set) || reads_var(e->sel.b, set);
   case MLC_TX_CAST: return reads_var(e->cast.a, set);
+  case MLC_TX_FMA:
+    return reads_var(e->fma.a, set) || reads_var(e->fma.b, set) ||
+           reads_var(e->fma.c, set);
   }
   return true;
 }
@@ -145,6 +148,9 @@ static bool loads_stored(const wstate_t *w, const mlc_texpr_t *e) {
   case MLC_TX_SELECT:
     return loads_stored(w, e->sel.cond) || loads_stored(w, e->sel.a) || loads_stored(w, e->sel.b);
   case MLC_TX_CAST: return loads_stored(w, e->cast.a);
+  case MLC_TX_FMA:
+    return loads_stored(w, e->fma.a) || loads_stored(w, e->fma.b) ||
+           loads_stored(w, e->fma.c);
   default: return false;
   }
 }
@@ -396,6 +402,8 @@ static LLVMValueRef wx(wstate_t *w, const mlc_texpr_t *e) {
     return LLVMBuildSelect(s->b, c, a, b, "");
   }
   case MLC_TX_CAST: return mlc_cgk_cast(s, e->cast.a->dtype, e->dtype, wx(w, e->cast.a));
+  case MLC_TX_FMA:
+    return mlc_cgk_fma(s, wx(w, e->fma.a), wx(w, e->fma.b), wx(w, e->fma.c));
   default: return bcast(w, scalar(w, e));
   }
 }

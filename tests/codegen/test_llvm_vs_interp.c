@@ -414,13 +414,53 @@ static void test_vmath_sweep(void **s) {
   free(x);
 }
 
+/* FMA in scalar code and in a widened loop (an outer loop over outputs
+ * with an inner reduction, as the matmul micro-kernels use it), for f32,
+ * f16 (computed in f32) and f64: one rounding in both. */
+static void test_fma(void **s) {
+  (void)s;
+  mlc_dtype_t dts[3] = {MLC_DT_F32, MLC_DT_F16, MLC_DT_F64};
+  for (int t = 0; t < 3; t++) {
+    mlc_dtype_t dt = dts[t], ct = dt == MLC_DT_F16 ? MLC_DT_F32 : dt;
+    mlc_tkernel_t *k = mlc_tkernel_create("fma");
+    int bx = mlc_tkernel_add_buf(k, "x", dt, 7 * 37, (mlc_storage_t){0}, false);
+    int by = mlc_tkernel_add_buf(k, "y", dt, 37 + 1, (mlc_storage_t){0}, true);
+    mlc_tvar_t *i = mlc_tkernel_new_var(k, MLC_TV_LOOP, MLC_DT_I64, "i");
+    mlc_tvar_t *j = mlc_tkernel_new_var(k, MLC_TV_LOOP, MLC_DT_I64, "j");
+    mlc_tvar_t *acc = mlc_tkernel_new_var(k, MLC_TV_LOCAL, ct, "acc");
+#define I(v) mlc_tx_i64(k, v)
+#define V(v) mlc_tx_var(k, v)
+#define B(op, a, b) mlc_tx_binary(k, MLC_TB_##op, a, b)
+#define X(idx) mlc_tx_cast(k, ct, mlc_tx_load(k, bx, idx))
+    mlc_texpr_t *xji = X(B(ADD, B(MUL, V(j), I(37)), V(i)));
+    mlc_texpr_t *xj = X(B(MUL, V(j), I(37)));
+    mlc_tstmt_t *red = mlc_ts_for(k, j, I(0), I(7), MLC_LOOP_SERIAL, 0,
+                                  mlc_ts_assign(k, acc, mlc_tx_fma(k, xj, xji, V(acc))));
+    mlc_tstmt_t *body[3] = {
+        mlc_ts_assign(k, acc, mlc_tx_const(k, ct, 0.5)), red,
+        mlc_ts_store(k, by, V(i), mlc_tx_cast(k, dt, V(acc)))};
+    mlc_tstmt_t *top[2] = {
+        mlc_ts_for(k, i, I(0), I(37), MLC_LOOP_VECTORIZE, 16, mlc_ts_block(k, 3, body)),
+        mlc_ts_store(k, by, I(37),
+                     mlc_tx_cast(k, dt, mlc_tx_fma(k, X(I(1)), X(I(2)), X(I(3)))))};
+    k->body = mlc_ts_block(k, 2, top);
+#undef I
+#undef V
+#undef B
+#undef X
+    assert_non_null(k->body);
+    diff_kernel(k, NULL, "fma", 17 + (uint32_t)t);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_pool),   cmocka_unit_test(test_linalg),
       cmocka_unit_test(test_norm_softmax), cmocka_unit_test(test_activations),
       cmocka_unit_test(test_int_ops),     cmocka_unit_test(test_casts_where),
       cmocka_unit_test(test_data_movement), cmocka_unit_test(test_widened_constructs),
-      cmocka_unit_test(test_not_widened), cmocka_unit_test(test_vmath_sweep),
+      cmocka_unit_test(test_not_widened), cmocka_unit_test(test_fma),
+      cmocka_unit_test(test_vmath_sweep),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -188,9 +189,75 @@ static void test_grid_and_locals(void **state) {
   mlc_tkernel_destroy(k);
 }
 
+/* FMA rounds once: (1+e)(1-e) - 1 = -e^2 exactly, where mul then add gives
+ * 0 in f32; f64 uses fma(); printing shows fma(a, b, c). */
+static void test_fma_single_rounding(void **state) {
+  (void)state;
+  mlc_dtype_t dts[2] = {MLC_DT_F32, MLC_DT_F64};
+  for (int t = 0; t < 2; t++) {
+    mlc_dtype_t dt = dts[t];
+    mlc_tkernel_t *k = mlc_tkernel_create("fma");
+    int a = mlc_tkernel_add_buf(k, "a", dt, 1, S0, false);
+    int o = mlc_tkernel_add_buf(k, "o", dt, 2, S0, true);
+    mlc_texpr_t *x = mlc_tx_load(k, a, mlc_tx_i64(k, 0));
+    mlc_texpr_t *y = mlc_tx_binary(k, MLC_TB_SUB, mlc_tx_const(k, dt, 2.0), x);
+    mlc_texpr_t *m1 = mlc_tx_const(k, dt, -1.0);
+    mlc_tstmt_t *st[2] = {
+        mlc_ts_store(k, o, mlc_tx_i64(k, 0), mlc_tx_fma(k, x, y, m1)),
+        mlc_ts_store(k, o, mlc_tx_i64(k, 1),
+                     mlc_tx_binary(k, MLC_TB_ADD,
+                                   mlc_tx_binary(k, MLC_TB_MUL, x, y), m1))};
+    k->body = mlc_ts_block(k, 2, st);
+    assert_non_null(k->body);
+    assert_null(mlc_tkernel_verify(k));
+    char *txt = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&txt, &len);
+    mlc_tkernel_print(k, f);
+    fclose(f);
+    assert_non_null(strstr(txt, "fma("));
+    free(txt);
+    if (dt == MLC_DT_F32) {
+      float in = 1.0f + 0x1p-13f, out[2];
+      run(k, &in, out, NULL);
+      assert_true(out[0] == -0x1p-26f);
+      assert_true(out[1] == 0.0f);
+    } else {
+      double in = 1.0 + 0x1p-30, out[2];
+      run(k, &in, out, NULL);
+      assert_true(out[0] == -0x1p-60);
+      assert_true(out[1] == 0.0);
+    }
+  }
+}
+
+/* The verifier rejects an FMA of ints or of mixed dtypes. */
+static void test_fma_verify(void **state) {
+  (void)state;
+  mlc_tkernel_t *k = mlc_tkernel_create("fmabad");
+  int o = mlc_tkernel_add_buf(k, "o", MLC_DT_I32, 1, S0, true);
+  mlc_texpr_t *i1 = mlc_tx_int(k, MLC_DT_I32, 1);
+  k->body = mlc_ts_store(k, o, mlc_tx_i64(k, 0), mlc_tx_fma(k, i1, i1, i1));
+  mlc_status_t *st = mlc_tkernel_verify(k);
+  assert_non_null(st);
+  mlc_status_free(st);
+  mlc_tkernel_destroy(k);
+  k = mlc_tkernel_create("fmamix");
+  o = mlc_tkernel_add_buf(k, "o", MLC_DT_F32, 1, S0, true);
+  mlc_texpr_t *f = mlc_tx_float(k, MLC_DT_F32, 1.0);
+  mlc_texpr_t *d = mlc_tx_float(k, MLC_DT_F64, 1.0);
+  k->body = mlc_ts_store(k, o, mlc_tx_i64(k, 0), mlc_tx_fma(k, f, d, f));
+  st = mlc_tkernel_verify(k);
+  assert_non_null(st);
+  mlc_status_free(st);
+  mlc_tkernel_destroy(k);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_int_div_mod_guards),
+      cmocka_unit_test(test_fma_single_rounding),
+      cmocka_unit_test(test_fma_verify),
       cmocka_unit_test(test_u8_wraps_and_u64_unsigned),
       cmocka_unit_test(test_float_minmax_nan),
       cmocka_unit_test(test_round_half_even),
