@@ -38,6 +38,7 @@ enum {
   MLC_OPF_VIEW = 1 << 4,
   MLC_OPF_REDUCE = 1 << 5,
   MLC_OPF_COLL = 1 << 6,
+  MLC_OPF_GEMM = 1 << 7,
 };
 
 typedef enum mlc_op {

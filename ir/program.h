@@ -17,6 +17,18 @@ typedef struct mlc_program {
   int64_t weights_bytes;            /* blob size */
 } mlc_program_t;
 
+/* The kernels in order, each as mlc_tkernel_print writes it, separated by
+ * blank lines: the text of `--emit tile` and of --print-after for tile
+ * passes. */
+void mlc_program_print(const mlc_program_t *p, FILE *out);
+/* Parses that text (tile_parse.c) into *out: kernels only (graph NULL,
+ * sizes 0).  Kernel names must be unique and `shares` must name an
+ * earlier kernel.  On error *out is empty. */
+mlc_status_t *mlc_program_parse(const char *text, size_t len, mlc_program_t *out);
+/* mlc_tkernel_verify on every kernel, kernel names unique, and each
+ * `shares` naming an earlier kernel that shares nothing itself and is
+ * mlc_tkernel_same as the sharer.  Errors are MLC_INTERNAL. */
+mlc_status_t *mlc_program_verify(const mlc_program_t *p);
 /* Destroys the kernels; the graph is not touched. */
 void mlc_program_deinit(mlc_program_t *p);
 /* Writes the weights blob (weights_bytes long) into `dst`: each constant

@@ -40,6 +40,7 @@ static void fill_host(mlc_target_t *t) {
   t->cpu = "host";
 #if defined(__x86_64__) && defined(__GNUC__)
   __builtin_cpu_init();
+  t->has_fma = __builtin_cpu_supports("fma");
   if (__builtin_cpu_supports("avx512f"))
     t->vector_bits = 512;
   else if (__builtin_cpu_supports("avx2"))
@@ -77,11 +78,13 @@ mlc_status_t *mlc_target_lookup(const char *name, const char *cpu,
     out->name = "x86_64-avx2";
     out->cpu = "x86-64-v3";
     out->vector_bits = 256;
+    out->has_fma = true;
   } else if (strcmp(name, "x86_64-avx512") == 0) {
     fill_common(out);
     out->name = "x86_64-avx512";
     out->cpu = "x86-64-v4";
     out->vector_bits = 512;
+    out->has_fma = true;
   } else {
     return MLC_ERR(INVALID_ARGUMENT, "unknown target '%s' (known: %s)", name,
                    target_names);

@@ -4,6 +4,7 @@
 #ifndef MLC_IR_TARGET_H
 #define MLC_IR_TARGET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/status.h"
@@ -17,6 +18,7 @@ typedef struct mlc_target {
   const char *cpu;      /* LLVM CPU name; "host" = the build machine's */
   const char *features; /* LLVM feature string, may be "" */
   int vector_bits;      /* widest SIMD register: 128, 256, 512 */
+  bool has_fma;         /* fused multiply-add in hardware (FMA3) */
   int num_cores;        /* for partitioning; 0 = unknown */
   int64_t l1d_bytes, l2_bytes, l3_bytes;
   /* GPU targets */

@@ -148,6 +148,10 @@ typedef struct mlc_tkernel {
   mlc_tstmt_t *body;
   /* Estimated work for the scheduler and cost model. */
   int64_t flops;
+  /* NULL, or the name of an earlier kernel of the program that is
+   * mlc_tkernel_same as this one: backends run that kernel's code on this
+   * kernel's buffers (set by the dedupe-kernels pass; printed `shares N`). */
+  const char *shares;
 } mlc_tkernel_t;
 
 /* ---- construction (tile.c) ---- */
@@ -208,6 +212,10 @@ const char *mlc_tbinop_name(mlc_tbinop_t op); /* "add", "lt", ... */
 
 /* Deterministic text form; see docs/ir.md. */
 void mlc_tkernel_print(const mlc_tkernel_t *k, FILE *out);
+/* Parses one kernel in the text form of mlc_tkernel_print (tile_parse.c);
+ * errors say "line L:C: what was expected". */
+mlc_status_t *mlc_tkernel_parse(const char *text, size_t len,
+                                mlc_tkernel_t **out);
 /* Checks dtypes of every expression, variable scoping (loop vars used only
  * inside their loop, each var bound before use), buffer indexes in range,
  * constant indexes within nelems, and that stores target written bufs. */
@@ -216,5 +224,15 @@ mlc_status_t *mlc_tkernel_verify(const mlc_tkernel_t *k);
  * bufs[i].nelems elements.  The reference semantics, used by constant
  * folding and to cross-check backends. */
 mlc_status_t *mlc_tkernel_interpret(const mlc_tkernel_t *k, void *const *bufs);
+
+/* ---- structural comparison (tile_same.c) ---- */
+
+/* May buffer i of k carry `noalias`: no other buffer shares its storage
+ * bytes with either side written? */
+bool mlc_tkernel_buf_noalias(const mlc_tkernel_t *k, int i);
+/* Equality up to kernel names and buffer storage (but with the same
+ * noalias pattern), and a hash consistent with it. */
+bool mlc_tkernel_same(const mlc_tkernel_t *a, const mlc_tkernel_t *b);
+uint64_t mlc_tkernel_hash(const mlc_tkernel_t *k);
 
 #endif

@@ -1,5 +1,5 @@
 /* The tiled IR printer: a deterministic text form for reading and for
- * golden tests (there is no parser).  See docs/ir.md for the syntax:
+ * golden tests; tile_parse.c reads it back.  See docs/ir.md for the syntax:
  *
  *   kernel add_0(in a: f32[16] @in0, out y: f32[16] @out0) grid [4] {
  *     for i1 in [0, 4) vectorize(4) {
@@ -212,7 +212,9 @@ static void print_header(tprinter_t *p) {
     if (!canon) fprintf(out, "%s: ", k->grid[i] && k->grid[i]->name ? k->grid[i]->name : "?");
     fprintf(out, "%" PRId64, k->grid_extents[i]);
   }
-  fputs("] {\n", out);
+  fputc(']', out);
+  if (k->shares) fprintf(out, " shares %s", k->shares);
+  fputs(" {\n", out);
 }
 
 void mlc_tkernel_print(const mlc_tkernel_t *k, FILE *out) {

@@ -1,7 +1,7 @@
 /* The fuse pass: forms fusion groups that mlc_lower_program turns into one
  * kernel each, the intermediate results living in registers.
  *
- * A group is a chain: it starts at an anchor (MatMul, Gemm or Conv) or at
+ * A group is a chain: it starts at an anchor (an MLC_OPF_GEMM op) or at
  * a fusible elementwise op (MLC_OPF_ELEM | MLC_OPF_FUSE), and grows while
  * the last member's output has exactly one use, is not a graph output,
  * and its consumer is a fusible elementwise op whose output has the same
@@ -28,7 +28,7 @@
 enum { FUSE_MAX_MEMBERS = 64 };
 
 static bool is_anchor(const mlc_node_t *n) {
-  return n->op == MLC_OP_MatMul || n->op == MLC_OP_Gemm || n->op == MLC_OP_Conv;
+  return (mlc_op_info(n->op)->flags & MLC_OPF_GEMM) != 0;
 }
 
 static bool is_fusible_elem(const mlc_node_t *n) {

@@ -286,6 +286,10 @@ static mlc_status_t *(*rule_for(mlc_op_t op))(const infer_cx_t *) {
     return infer_variadic;
   case MLC_OP_MatMul: return infer_matmul;
   case MLC_OP_Gemm: return infer_gemm;
+  case MLC_OP_Pack: return infer_pack;
+  case MLC_OP_PackedMatMul: return infer_packed_matmul;
+  case MLC_OP_Im2Col: return infer_im2col;
+  case MLC_OP_ConvCols: return infer_conv_cols;
   case MLC_OP_Conv: return infer_conv;
   case MLC_OP_MaxPool: case MLC_OP_AveragePool: return infer_pool;
   case MLC_OP_GlobalAveragePool: case MLC_OP_GlobalMaxPool:

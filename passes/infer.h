@@ -91,6 +91,11 @@ mlc_status_t *infer_cast(const infer_cx_t *cx);
 mlc_status_t *infer_castlike(const infer_cx_t *cx);
 mlc_status_t *infer_matmul(const infer_cx_t *cx);
 mlc_status_t *infer_gemm(const infer_cx_t *cx);
+/* infer_gemm.c: internal ops of the gemm-layout pass */
+mlc_status_t *infer_pack(const infer_cx_t *cx);
+mlc_status_t *infer_packed_matmul(const infer_cx_t *cx);
+mlc_status_t *infer_im2col(const infer_cx_t *cx);
+mlc_status_t *infer_conv_cols(const infer_cx_t *cx);
 mlc_status_t *infer_softmax(const infer_cx_t *cx);
 mlc_status_t *infer_batchnorm(const infer_cx_t *cx);
 mlc_status_t *infer_layernorm(const infer_cx_t *cx);

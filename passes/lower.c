@@ -233,6 +233,10 @@ static lw_build_fn builder_for(mlc_op_t op) {
   case MLC_OP_MatMul: return lw_build_matmul;
   case MLC_OP_Gemm: return lw_build_gemm;
   case MLC_OP_Conv: return lw_build_conv;
+  case MLC_OP_Pack: return lw_build_pack;
+  case MLC_OP_PackedMatMul: return lw_build_packed_matmul;
+  case MLC_OP_Im2Col: return lw_build_im2col;
+  case MLC_OP_ConvCols: return lw_build_conv_cols;
   case MLC_OP_MaxPool: case MLC_OP_AveragePool:
   case MLC_OP_GlobalAveragePool: case MLC_OP_GlobalMaxPool:
     return lw_build_pool;
@@ -322,10 +326,9 @@ static void lower_name(char *dst, size_t cap, int id, mlc_op_t op) {
 mlc_status_t *mlc_lower_node(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
                              mlc_node_t *n, mlc_tkernel_t **out_kernel,
                              mlc_value_t ***out_buf_values) {
-  (void)ctx;
   *out_kernel = NULL;
   if (out_buf_values) *out_buf_values = NULL;
-  lw_ctx_t c = {.g = g, .n = n};
+  lw_ctx_t c = {.g = g, .n = n, .target = ctx ? ctx->target : NULL};
   MLC_RETURN_IF(check_node(&c, n));
   char name[96];
   lower_name(name, sizeof name, (int)n->id, n->op);
@@ -374,7 +377,7 @@ static bool same_storage(const mlc_storage_t *a, const mlc_storage_t *b) {
 }
 
 static bool is_anchor_op(mlc_op_t op) {
-  return op == MLC_OP_MatMul || op == MLC_OP_Gemm || op == MLC_OP_Conv;
+  return (mlc_op_info(op)->flags & MLC_OPF_GEMM) != 0;
 }
 
 /* Lowers nodes[0..cnt) (one group, or one node) into one kernel. */
@@ -410,7 +413,6 @@ static bool skip_view(const mlc_node_t *n) {
 
 mlc_status_t *mlc_lower_program(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
                                 mlc_program_t *p) {
-  (void)ctx;
   memset(p, 0, sizeof *p);
   p->graph = g;
   p->arena_bytes = g->arena_bytes;
@@ -424,7 +426,7 @@ mlc_status_t *mlc_lower_program(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
         cnt++;
     i += (size_t)cnt;
     if (nodes[0]->dead || (cnt == 1 && skip_view(nodes[0]))) continue;
-    lw_ctx_t c = {.g = g, .n = nodes[0]};
+    lw_ctx_t c = {.g = g, .n = nodes[0], .target = ctx ? ctx->target : NULL};
     mlc_status_t *st = lower_unit(&c, nodes, cnt, (int)p->kernels.len);
     MLC_VEC_FREE(&c.bufvals);
     if (!st && !MLC_VEC_PUSH(&p->kernels, c.k)) st = lw_oom(&c);

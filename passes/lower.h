@@ -24,6 +24,16 @@ mlc_status_t *mlc_lower_node(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
 /* True if the lowering handles this node (op, dtypes, attributes). */
 bool mlc_lower_supports(const mlc_graph_t *g, const mlc_node_t *n);
 
+/* Scheduling facts the gemm-layout pass shares with the lowering: the
+ * column panel width of the GEMM kernel for N columns of dtype dt on
+ * target t (NULL: defaults); whether a Conv is pointwise (1x1, stride 1,
+ * no padding, group 1: a GEMM over X as it is); a Conv's resolved window
+ * (out: strides[ns], dilations[ns], pads[2*ns] with auto_pad applied). */
+int64_t mlc_lower_gemm_panel(const mlc_target_t *t, int64_t n, mlc_dtype_t dt);
+bool mlc_lower_conv_is_pointwise(const mlc_node_t *n);
+mlc_status_t *mlc_lower_conv_geometry(mlc_graph_t *g, const mlc_node_t *n,
+                                      int64_t *out);
+
 mlc_status_t *mlc_lower_program(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
                                 mlc_program_t *out_program);
 

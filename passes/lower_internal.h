@@ -34,6 +34,7 @@ typedef struct lw_group {
 
 typedef struct lw_ctx {
   mlc_graph_t *g;
+  const mlc_target_t *target; /* NULL: defaults (folding, tests) */
   mlc_tkernel_t *k;
   const mlc_node_t *n; /* node being lowered, for messages */
   MLC_VEC(mlc_value_t *) bufvals;
@@ -127,6 +128,55 @@ mlc_texpr_t *lw_win_coord(lw_ctx_t *c, const lw_win_t *w, int d,
 mlc_status_t *lw_build_matmul(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_gemm(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_conv(lw_ctx_t *c, const mlc_node_t *n);
+
+/* lower_gemm.c */
+enum { LW_GEMM_MAX_MR = 8 };
+/* Output map entries of lw_gemm_t: which index goes into output dim d. */
+enum { LW_GM_ZERO = 0, LW_GM_ROW = 1, LW_GM_COL = 2, LW_GM_BATCH = 3 /* + i */ };
+
+typedef mlc_texpr_t *(*lw_gemm_fn)(lw_ctx_t *c, const mlc_node_t *n,
+                                   mlc_texpr_t *acc, mlc_texpr_t *row,
+                                   mlc_texpr_t *col);
+/* A GEMM-shaped computation (see lower_gemm.c). */
+typedef struct lw_gemm {
+  int nb; /* batch dims (grid dims) */
+  int64_t bdims[LW_MAXR], a_bs[LW_MAXR], b_bs[LW_MAXR];
+  int64_t M, N, K, a_sm, a_sk, b_sk, b_sn;
+  int64_t b_panel; /* > 0: B packed as [ceil(N/b_panel)][K][b_panel] */
+  mlc_value_t *a, *b;
+  int out_rank;
+  int out_map[LW_MAXR]; /* LW_GM_* per output dim */
+  /* > 1: COL spans the last col_span output dims (ZERO entries, then COL:
+   * a conv's flat output position); when a fused epilogue cannot be
+   * indexed that way, the store splits COL by div/mod. */
+  int col_span;
+  /* init(c, n, NULL, row, col): the accumulator's start (NULL fn: 0);
+   * finish(c, n, acc, row, col): the value stored (NULL fn: acc). */
+  lw_gemm_fn init, finish;
+} lw_gemm_t;
+
+typedef struct lw_gemm_block {
+  int mr, nv, lanes, nb; /* rows, vectors per row, lanes, nb = nv*lanes */
+  bool fma;
+} lw_gemm_block_t;
+
+lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t M, int64_t N,
+                                 mlc_dtype_t ct);
+bool lw_group_collapsible(const lw_ctx_t *c, int d0, int d1);
+mlc_status_t *lw_gemm_kernel(lw_ctx_t *c, const mlc_node_t *n,
+                             const lw_gemm_t *s);
+
+/* lower_packed.c */
+mlc_status_t *lw_build_pack(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_packed_matmul(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_im2col(lw_ctx_t *c, const mlc_node_t *n);
+mlc_status_t *lw_build_conv_cols(lw_ctx_t *c, const mlc_node_t *n);
+bool lw_conv_is_pointwise(const mlc_node_t *n);
+mlc_status_t *lw_build_conv_pointwise(lw_ctx_t *c, const mlc_node_t *n);
+/* lower_linalg.c: Gemm's alpha * acc + beta * C[m, col] */
+mlc_texpr_t *lw_gemm_finish_abc(lw_ctx_t *c, const mlc_node_t *n,
+                                mlc_texpr_t *acc, mlc_texpr_t *m,
+                                mlc_texpr_t *col);
 
 /* lower_nn.c */
 mlc_status_t *lw_build_pool(lw_ctx_t *c, const mlc_node_t *n);

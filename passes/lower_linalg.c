@@ -1,12 +1,10 @@
 /* MatMul, Gemm and Conv.
  *
- * MatMul and Gemm share one kernel shape: the grid covers the (broadcast)
- * batch dims, blocks of MM_BM rows and blocks of MM_BN columns; inside a
- * tile, loops over rows and columns hold an accumulator (MLC_TV_LOCAL, f32
- * for f16/bf16) summed over K by an inner loop; the result goes through
- * lw_store_out so a fused epilogue is applied in registers.  Operands are
- * addressed by strides, which covers transA/transB, 1-D operands and
- * batch broadcasting alike.
+ * MatMul and Gemm describe their operands by strides (which covers
+ * transA/transB, 1-D operands and batch broadcasting alike) as an
+ * lw_gemm_t and get the register-blocked kernel of lower_gemm.c; its
+ * stores go through lw_store_out, so a fused epilogue is applied in
+ * registers.
  *
  * Conv: a nest over the output [N, M, spatial...] (outer dims in the grid);
  * per output point an accumulator starts at the bias and sums over the
@@ -19,103 +17,27 @@
 
 #include "passes/lower_internal.h"
 
-enum { MM_BM = 16, MM_BN = 64 };
-
-typedef struct mm_spec {
-  int nb;                         /* batch dims of the output */
-  int64_t bdims[LW_MAXR];
-  int64_t a_bs[LW_MAXR], b_bs[LW_MAXR]; /* batch strides (0: broadcast) */
-  int64_t M, N, K, a_sm, a_sk, b_sk, b_sn;
-  mlc_value_t *a, *b;
-} mm_spec_t;
-
-static mlc_texpr_t *sum_strided(lw_ctx_t *c, mlc_texpr_t *const *idx,
-                                const int64_t *strides, int n) {
-  mlc_texpr_t *e = mlc_tx_i64(c->k, 0);
-  for (int i = 0; i < n; i++)
-    if (strides[i]) e = lw_add(c, e, lw_mul_i(c, idx[i], strides[i]));
-  return e;
-}
-
-/* Grid var over ceil(extent/blk) blocks, loop var inside the block. */
-static mlc_tstmt_t *block_loop(lw_ctx_t *c, mlc_tvar_t *g, mlc_tvar_t *v,
-                               int64_t blk, int64_t extent, mlc_tstmt_t *body) {
-  mlc_texpr_t *b = lw_mul_i(c, mlc_tx_var(c->k, g), blk);
-  mlc_texpr_t *e = mlc_tx_binary(c->k, MLC_TB_MIN, lw_add_i(c, b, blk),
-                                 mlc_tx_i64(c->k, extent));
-  return mlc_ts_for(c->k, v, b, e, MLC_LOOP_SERIAL, 0, body);
-}
-
-/* `finish(acc, m, n)` turns the accumulated dot product into the stored
- * value: MatMul stores it, Gemm scales and adds C. */
-typedef mlc_texpr_t *(*mm_finish_fn)(lw_ctx_t *c, const mlc_node_t *n,
-                                     mlc_texpr_t *acc, mlc_texpr_t *m,
-                                     mlc_texpr_t *col);
-
-static mlc_status_t *mm_kernel(lw_ctx_t *c, const mlc_node_t *n,
-                               const mm_spec_t *s, mlc_texpr_t *const *out_map,
-                               int out_rank, mm_finish_fn finish) {
-  mlc_tkernel_t *k = c->k;
-  mlc_texpr_t *idx[LW_MAXR + 2];
-  if (mlc_value_numel(n->outputs[0]) == 0) return NULL; /* grid >= 1 */
+/* Collapses the batch dims of a MatMul into its rows when B is shared by
+ * every batch and A is contiguous across them ([B, S, K] x [K, N] is one
+ * [B*S, K] x [K, N]), as long as the fused epilogue can be indexed that
+ * way; the row index then runs over the collapsed dims. */
+static void mm_collapse(lw_ctx_t *c, lw_gemm_t *s, int ra) {
+  if (s->nb == 0 || ra < 2) return;
   for (int i = 0; i < s->nb; i++)
-    idx[i] = mlc_tx_var(k, mlc_tkernel_add_grid(k, s->bdims[i]));
-  mlc_tvar_t *gm = mlc_tkernel_add_grid(k, (s->M + MM_BM - 1) / MM_BM);
-  mlc_tvar_t *gn = mlc_tkernel_add_grid(k, (s->N + MM_BN - 1) / MM_BN);
-  mlc_tvar_t *vm = lw_loopvar(c), *vn = lw_loopvar(c), *vk = lw_loopvar(c);
-  mlc_dtype_t ct = lw_compute_dt(n->outputs[0]->dtype);
-  mlc_tvar_t *acc = mlc_tkernel_new_var(k, MLC_TV_LOCAL, ct, "acc");
-  int ba = lw_buf(c, s->a, false), bb = lw_buf(c, s->b, false);
-  if (!gm || !gn || !acc || ba < 0 || bb < 0) return lw_oom(c);
-  mlc_texpr_t *m = mlc_tx_var(k, vm), *col = mlc_tx_var(k, vn),
-              *kk = mlc_tx_var(k, vk);
-  mlc_texpr_t *ia = lw_add(c, sum_strided(c, idx, s->a_bs, s->nb),
-                           lw_add(c, lw_mul_i(c, m, s->a_sm),
-                                  lw_mul_i(c, kk, s->a_sk)));
-  mlc_texpr_t *ib = lw_add(c, sum_strided(c, idx, s->b_bs, s->nb),
-                           lw_add(c, lw_mul_i(c, kk, s->b_sk),
-                                  lw_mul_i(c, col, s->b_sn)));
-  mlc_texpr_t *prod =
-      mlc_tx_binary(k, MLC_TB_MUL, mlc_tx_cast(k, ct, mlc_tx_load(k, ba, ia)),
-                    mlc_tx_cast(k, ct, mlc_tx_load(k, bb, ib)));
-  mlc_tstmt_t *upd = mlc_ts_assign(
-      k, acc, mlc_tx_binary(k, MLC_TB_ADD, mlc_tx_var(k, acc), prod));
-  /* Output index: batch, then m / n where the output has those dims. */
-  mlc_texpr_t *oidx[LW_MAXR];
-  for (int i = 0; i < out_rank; i++)
-    oidx[i] = out_map[i] == (void *)1 ? m
-              : out_map[i] == (void *)2 ? col
-                                        : idx[(intptr_t)out_map[i] - 3];
-  mlc_tstmt_t *parts[3] = {
-      mlc_ts_assign(k, acc, mlc_tx_const(k, ct, 0)),
-      lw_for(c, vk, s->K, upd, MLC_LOOP_SERIAL),
-      lw_store_out(c, n, oidx, out_rank,
-                   finish(c, n, mlc_tx_var(k, acc), m, col))};
-  mlc_tstmt_t *body = block_loop(c, gn, vn, MM_BN, s->N,
-                                 mlc_ts_block(k, 3, parts));
-  body = block_loop(c, gm, vm, MM_BM, s->M, body);
-  if (!lw_append(c, body)) return lw_oom(c);
-  int64_t batch = 1;
-  for (int i = 0; i < s->nb; i++) batch *= s->bdims[i];
-  k->flops += 2 * batch * s->M * s->N * s->K;
-  return NULL;
+    if (s->b_bs[i] != 0 || (s->a_bs[i] == 0 && s->bdims[i] != 1)) return;
+  if (!lw_group_collapsible(c, 0, s->out_rank - 1)) return;
+  for (int i = 0; i < s->nb; i++) {
+    s->M *= s->bdims[i];
+    s->out_map[i] = LW_GM_ZERO;
+  }
+  s->nb = 0;
 }
-
-static mlc_texpr_t *mm_plain(lw_ctx_t *c, const mlc_node_t *n,
-                             mlc_texpr_t *acc, mlc_texpr_t *m,
-                             mlc_texpr_t *col) {
-  (void)c, (void)n, (void)m, (void)col;
-  return acc;
-}
-
-/* Output map entries: 1 = row, 2 = column, 3 + i = batch dim i. */
-#define MAP(x) ((mlc_texpr_t *)(intptr_t)(x))
 
 mlc_status_t *lw_build_matmul(lw_ctx_t *c, const mlc_node_t *n) {
   mlc_value_t *a = n->inputs[0], *b = n->inputs[1], *y = n->outputs[0];
   int ra = a->rank, rb = b->rank;
   if (ra < 1 || rb < 1) return lw_err(c, MLC_INVALID_MODEL, "rank-0 operand");
-  mm_spec_t s = {.a = a, .b = b};
+  lw_gemm_t s = {.a = a, .b = b};
   s.M = ra == 1 ? 1 : a->dims[ra - 2].value;
   s.K = a->dims[ra - 1].value;
   s.N = rb == 1 ? 1 : b->dims[rb - 1].value;
@@ -140,18 +62,19 @@ mlc_status_t *lw_build_matmul(lw_ctx_t *c, const mlc_node_t *n) {
     sa *= da;
     sb *= db;
   }
-  mlc_texpr_t *map[LW_MAXR];
   int r = 0;
-  for (int i = 0; i < s.nb; i++) map[r++] = MAP(3 + i);
-  if (ra > 1) map[r++] = MAP(1);
-  if (rb > 1) map[r++] = MAP(2);
+  for (int i = 0; i < s.nb; i++) s.out_map[r++] = LW_GM_BATCH + i;
+  if (ra > 1) s.out_map[r++] = LW_GM_ROW;
+  if (rb > 1) s.out_map[r++] = LW_GM_COL;
   if (r != y->rank)
     return lw_err(c, MLC_INVALID_MODEL, "output rank %d, expected %d",
                   y->rank, r);
-  return mm_kernel(c, n, &s, map, r, mm_plain);
+  s.out_rank = r;
+  if (rb <= 2) mm_collapse(c, &s, ra);
+  return lw_gemm_kernel(c, n, &s);
 }
 
-static mlc_texpr_t *gemm_finish(lw_ctx_t *c, const mlc_node_t *n,
+mlc_texpr_t *lw_gemm_finish_abc(lw_ctx_t *c, const mlc_node_t *n,
                                 mlc_texpr_t *acc, mlc_texpr_t *m,
                                 mlc_texpr_t *col) {
   mlc_dtype_t ct = acc->dtype;
@@ -177,7 +100,8 @@ mlc_status_t *lw_build_gemm(lw_ctx_t *c, const mlc_node_t *n) {
     return lw_err(c, MLC_INVALID_MODEL, "Gemm operands must be 2-D");
   bool ta = mlc_node_attr_int(n, "transA", 0) != 0;
   bool tb = mlc_node_attr_int(n, "transB", 0) != 0;
-  mm_spec_t s = {.a = a, .b = b};
+  lw_gemm_t s = {.a = a, .b = b, .finish = lw_gemm_finish_abc, .out_rank = 2,
+                 .out_map = {LW_GM_ROW, LW_GM_COL}};
   int64_t a0 = a->dims[0].value, a1 = a->dims[1].value;
   int64_t b0 = b->dims[0].value, b1 = b->dims[1].value;
   s.M = ta ? a1 : a0;
@@ -189,8 +113,7 @@ mlc_status_t *lw_build_gemm(lw_ctx_t *c, const mlc_node_t *n) {
   s.a_sk = ta ? a1 : 1;
   s.b_sk = tb ? 1 : b1;
   s.b_sn = tb ? b1 : 1;
-  mlc_texpr_t *map[2] = {MAP(1), MAP(2)};
-  return mm_kernel(c, n, &s, map, 2, gemm_finish);
+  return lw_gemm_kernel(c, n, &s);
 }
 
 /* ---- Conv ---- */
@@ -246,6 +169,8 @@ mlc_texpr_t *lw_win_coord(lw_ctx_t *c, const lw_win_t *w, int d, mlc_texpr_t *o,
 
 mlc_status_t *lw_build_conv(lw_ctx_t *c, const mlc_node_t *n) {
   mlc_tkernel_t *k = c->k;
+  if (n->inputs[0]->rank >= 3 && lw_conv_is_pointwise(n))
+    return lw_build_conv_pointwise(c, n);
   mlc_value_t *x = n->inputs[0], *wv = n->inputs[1], *y = n->outputs[0];
   mlc_value_t *bias = n->ninputs > 2 ? n->inputs[2] : NULL;
   int r = x->rank;

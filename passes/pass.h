@@ -37,6 +37,8 @@ extern const mlc_pass_t mlc_pass_infer_shapes;  /* infer.c: dtypes, shapes,
                                                   folding of shape math */
 extern const mlc_pass_t mlc_pass_fold_constants; /* fold.c */
 extern const mlc_pass_t mlc_pass_dce;            /* dce.c */
+extern const mlc_pass_t mlc_pass_gemm_layout;   /* gemm_layout.c: packed
+                                                  weights, Im2Col */
 extern const mlc_pass_t mlc_pass_fuse;           /* fuse.c: node->group */
 extern const mlc_pass_t mlc_pass_materialize_outputs; /* outputs.c */
 extern const mlc_pass_t mlc_pass_plan_memory;    /* plan.c: value->storage */
@@ -50,6 +52,21 @@ mlc_status_t *mlc_pipeline_run(mlc_pass_ctx_t *ctx,
                                mlc_graph_t *g);
 /* Finds a pass of the default pipelines by name (for --print-after). */
 const mlc_pass_t *mlc_pass_find(const char *name);
+
+/* What the runners need to know of the IR a pass works on. */
+typedef struct mlc_pass_ir {
+  mlc_status_t *(*verify)(const void *ir);
+  void (*print)(const void *ir, FILE *out);
+} mlc_pass_ir_t;
+
+/* Runs one pass, `run(ctx, pass, ir)`, and does what the options ask
+ * after it: --time-passes, --verify-each, --print-after.  The graph runner
+ * and the tile runner (tile_pipeline.c) both go through it. */
+mlc_status_t *mlc_pass_step(mlc_pass_ctx_t *ctx, const char *name,
+                            mlc_status_t *(*run)(mlc_pass_ctx_t *ctx,
+                                                 const void *pass, void *ir),
+                            const void *pass, void *ir,
+                            const mlc_pass_ir_t *how);
 
 
 #endif

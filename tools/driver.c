@@ -6,7 +6,9 @@
  * --dim bindings, else to 1 with a note on the diagnostics stream; dims
  * with neither a value nor a name get 1 as well.  A binding that names no
  * input dim is an error, so a typo does not silently compile for size 1.
- * Every error leaving mlc_compile starts with "compiling <model>: ". */
+ * Every error leaving mlc_compile starts with "compiling <model>: ".
+ * Between lowering and the backend, the tile pipeline (passes/tile_pass.h)
+ * runs on the program. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "frontend/onnx.h"
 #include "passes/lower.h"
 #include "passes/pass.h"
+#include "passes/tile_pass.h"
 #include "tools/cli.h"
 #include "tools/driver.h"
 #include "tools/npy.h"
@@ -177,7 +180,7 @@ static mlc_status_t *make_ctx(const mlc_compile_options_t *o,
     return MLC_ERR(INVALID_ARGUMENT, "optimization level %d is not 0..3",
                    o->opt_level);
   if (o->print_after && strcmp(o->print_after, "all") != 0 &&
-      !mlc_pass_find(o->print_after))
+      !mlc_pass_find(o->print_after) && !mlc_tpass_find(o->print_after))
     return MLC_ERR(INVALID_ARGUMENT, "--print-after: no pass named '%s'",
                    o->print_after);
   /* The lookup's message names the target and lists the known ones. */
@@ -302,10 +305,7 @@ static mlc_status_t *emit_tile(const mlc_compile_options_t *o,
                                const mlc_program_t *p) {
   FILE *f;
   MLC_RETURN_IF(open_output(o->output_path, &f));
-  for (size_t i = 0; i < p->kernels.len; i++) {
-    if (i) fputc('\n', f);
-    mlc_tkernel_print(p->kernels.data[i], f);
-  }
+  mlc_program_print(p, f);
   return close_output(o->output_path, f);
 }
 
@@ -374,6 +374,7 @@ static mlc_status_t *compile_graph(const mlc_compile_options_t *o,
   if (o->emit == MLC_EMIT_KIND_GRAPH) return emit_graph(o, g);
   mlc_program_t p = {0};
   mlc_status_t *st = mlc_lower_program(ctx, g, &p);
+  if (!st) st = mlc_tpipeline_run_default(ctx, &p);
   if (!st)
     st = o->emit == MLC_EMIT_KIND_TILE ? emit_tile(o, &p)
                                        : emit_native(o, &p, ctx->target);

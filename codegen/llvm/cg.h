@@ -49,14 +49,6 @@ void mlc_cg_declare_externals(mlc_cg_t *cg);
  * created on first use; *out_type gets its function type. */
 LLVMValueRef mlc_cg_ipow_fn(mlc_cg_t *cg, LLVMTypeRef *out_type);
 
-/* kernel.c: may buffer i of k carry `noalias` (no other buffer sharing
- * its storage bytes, with either side written)? */
-bool mlc_cg_buf_noalias(const mlc_tkernel_t *k, int i);
-
-/* dedupe.c: a structural hash, and equality up to names and storage. */
-uint64_t mlc_cg_kernel_hash(const mlc_tkernel_t *k);
-bool mlc_cg_kernel_same(const mlc_tkernel_t *a, const mlc_tkernel_t *b);
-
 /* Number of tiles of a kernel: the product of its grid extents. */
 int64_t mlc_cg_ntiles(const mlc_tkernel_t *k);
 

@@ -176,26 +176,30 @@ static void tag_functions(mlc_cg_t *cg, emit_t *e) {
   }
 }
 
+/* The function of kernel i: its own, or for a kernel that `shares` (the
+ * dedupe-kernels pass), the function of the earlier kernel it names. */
+static mlc_status_t *kernel_fn(mlc_cg_t *cg, LLVMValueRef *fns, size_t i) {
+  const mlc_program_t *p = cg->prog;
+  const mlc_tkernel_t *k = p->kernels.data[i];
+  if (!k->shares) return mlc_cg_kernel(cg, k, &fns[i]);
+  for (size_t j = 0; j < i; j++) {
+    const mlc_tkernel_t *o = p->kernels.data[j];
+    if (strcmp(o->name, k->shares) != 0) continue;
+    if (o->shares || !mlc_tkernel_same(o, k)) break;
+    fns[i] = fns[j];
+    return NULL;
+  }
+  return MLC_ERR(INTERNAL, "kernel %s shares %s, which is not an earlier, "
+                 "identical kernel", k->name, k->shares);
+}
+
 static mlc_status_t *build_module(mlc_cg_t *cg, emit_t *e) {
   const mlc_program_t *p = e->p;
   mlc_cg_declare_externals(cg);
   LLVMValueRef *fns = calloc(p->kernels.len + 1, sizeof *fns);
   if (!fns) return MLC_ERR(OUT_OF_MEMORY, "codegen");
-  uint64_t *hashes = calloc(p->kernels.len + 1, sizeof *hashes);
-  if (!hashes) {
-    free(fns);
-    return MLC_ERR(OUT_OF_MEMORY, "codegen");
-  }
   mlc_status_t *st = NULL;
-  for (size_t i = 0; i < p->kernels.len && !st; i++) {
-    const mlc_tkernel_t *k = p->kernels.data[i];
-    hashes[i] = mlc_cg_kernel_hash(k);
-    for (size_t j = 0; j < i && !fns[i]; j++) /* identical kernel: reuse */
-      if (hashes[j] == hashes[i] && mlc_cg_kernel_same(p->kernels.data[j], k))
-        fns[i] = fns[j];
-    if (!fns[i]) st = mlc_cg_kernel(cg, k, &fns[i]);
-  }
-  free(hashes);
+  for (size_t i = 0; i < p->kernels.len && !st; i++) st = kernel_fn(cg, fns, i);
   if (!st) st = mlc_cg_host(cg, fns, e->weights_file, e->hash);
   if (!st) tag_functions(cg, e);
   if (!st) st = verify(cg);

@@ -618,30 +618,6 @@ int64_t mlc_cg_ntiles(const mlc_tkernel_t *k) {
   return n;
 }
 
-static bool storages_overlap(const mlc_tbuf_t *a, const mlc_tbuf_t *b) {
-  if (a->storage.kind != b->storage.kind) return false;
-  if (a->storage.kind == MLC_STORAGE_NONE) return true; /* unknown */
-  if ((a->storage.kind == MLC_STORAGE_INPUT || a->storage.kind == MLC_STORAGE_OUTPUT) &&
-      a->storage.index != b->storage.index)
-    return false;
-  size_t ea = mlc_dtype_size(a->dtype), eb = mlc_dtype_size(b->dtype);
-  int64_t a0 = a->storage.offset, a1 = a0 + a->nelems * (int64_t)(ea ? ea : 1);
-  int64_t b0 = b->storage.offset, b1 = b0 + b->nelems * (int64_t)(eb ? eb : 1);
-  return a0 < b1 && b0 < a1;
-}
-
-/* noalias is sound for buffer i when no buffer sharing its bytes is written
- * (by either side). */
-bool mlc_cg_buf_noalias(const mlc_tkernel_t *k, int i) {
-  for (int j = 0; j < k->nbufs; j++) {
-    if (j == i) continue;
-    if ((k->bufs[i].written || k->bufs[j].written) &&
-        storages_overlap(&k->bufs[i], &k->bufs[j]))
-      return false;
-  }
-  return true;
-}
-
 static void add_attr(mlc_cg_t *cg, LLVMValueRef fn, LLVMAttributeIndex idx,
                      const char *name) {
   unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
@@ -701,7 +677,7 @@ static LLVMValueRef make_impl(kstate_t *s) {
   add_attr(cg, fn, LLVMAttributeFunctionIndex, "nounwind");
   add_attr(cg, fn, LLVMAttributeFunctionIndex, "alwaysinline");
   for (int i = 0; i < n; i++) {
-    if (mlc_cg_buf_noalias(k, i)) add_attr(cg, fn, (unsigned)i + 1, "noalias");
+    if (mlc_tkernel_buf_noalias(k, i)) add_attr(cg, fn, (unsigned)i + 1, "noalias");
     add_attr(cg, fn, (unsigned)i + 1, "nocapture");
     add_attr(cg, fn, (unsigned)i + 1, "nonnull");
     LLVMSetValueName2(LLVMGetParam(fn, (unsigned)i), k->bufs[i].name,

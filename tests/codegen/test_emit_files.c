@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "cg_util.h"
+#include "passes/tile_pass.h"
 
 static void build_scale_kernel(cg_fix_t *f, const char *name, int out);
 
@@ -183,7 +184,10 @@ static void test_errors(void **state) {
   cg_fix_deinit(&f);
 }
 
-/* Two kernels identical but for name and output storage share code. */
+/* Two kernels identical but for name and output storage: the backend
+ * emits both until the dedupe-kernels pass marks the second as sharing the
+ * first's code; then one function serves both calls.  A `shares` that
+ * names a different kernel is an error, not wrong code. */
 static void test_dedupe(void **state) {
   (void)state;
   cg_fix_t f;
@@ -195,9 +199,24 @@ static void test_dedupe(void **state) {
   mlc_codegen_options_t o = cg_opts(&f, MLC_EMIT_LLVM, "dup.ll");
   cg_expect_ok(mlc_llvm_emit(&f.p, &t, &o));
   char *ll = cg_read_file(f.path, NULL);
+  assert_non_null(strstr(ll, "@scale_again("));
+  free(ll);
+  mlc_pass_ctx_t ctx = {.target = &t};
+  cg_expect_ok(mlc_tpipeline_run(&ctx, (const mlc_tpass_t *const[]){&mlc_tpass_dedupe_kernels},
+                                 1, &f.p));
+  assert_string_equal(f.p.kernels.data[1]->shares, "scale");
+  cg_expect_ok(mlc_llvm_emit(&f.p, &t, &o));
+  ll = cg_read_file(f.path, NULL);
   assert_non_null(strstr(ll, "define internal void @scale("));
   assert_null(strstr(ll, "@scale_again("));
   free(ll);
+  mlc_tkernel_t *k = f.p.kernels.data[1];
+  k->grid_extents[0] = 1; /* now differs from scale */
+  mlc_status_t *st = mlc_llvm_emit(&f.p, &t, &o);
+  assert_int_equal(mlc_status_code(st), MLC_INTERNAL);
+  assert_non_null(strstr(mlc_status_message(st), "scale_again shares scale"));
+  mlc_status_free(st);
+  k->grid_extents[0] = 2;
   const mlc_abi_model_t *m = cg_build(&f, "dup.so", 2);
   float x[16], y[16], y2[16];
   for (int i = 0; i < 16; i++) x[i] = (float)i;

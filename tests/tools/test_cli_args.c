@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "passes/tile_pass.h"
 #include "tools/cli.h"
 
 #define ARGV(...) ((char *[]){__VA_ARGS__, NULL})
@@ -187,6 +188,30 @@ static void test_help_and_version(void **state) {
   }
 }
 
+/* `compile --help` names every pass --print-after accepts: the graph
+ * passes of the -O2 pipeline and every tile pass. */
+static void test_help_lists_passes(void **state) {
+  (void)state;
+  streams_t s;
+  open_streams(&s);
+  mlc_cli_compile_t o;
+  char *argv[] = {"compile", "--help", NULL};
+  assert_int_equal(mlc_cli_parse_compile(2, argv, s.out, s.err, &o), MLC_CLI_EXIT_OK);
+  close_streams(&s);
+  mlc_pass_ctx_t ctx = {.opt_level = 2};
+  const mlc_pass_t *const *gp;
+  size_t n;
+  assert_null(mlc_pipeline_default(&ctx, &gp, &n));
+  for (size_t i = 0; i < n; i++)
+    if (!strstr(s.obuf, gp[i]->name)) fail_msg("--help lacks pass %s", gp[i]->name);
+  const mlc_tpass_t *const *tp = mlc_tpass_all(&n);
+  assert_true(n >= 1);
+  for (size_t i = 0; i < n; i++)
+    if (!strstr(s.obuf, tp[i]->name)) fail_msg("--help lacks tile pass %s", tp[i]->name);
+  free_streams(&s);
+  mlc_cli_compile_free(&o);
+}
+
 static void test_run_and_bench_ok(void **state) {
   (void)state;
   streams_t s;
@@ -255,6 +280,7 @@ int main(void) {
       cmocka_unit_test(test_compile_defaults_and_emit),
       cmocka_unit_test(test_usage_errors),
       cmocka_unit_test(test_help_and_version),
+      cmocka_unit_test(test_help_lists_passes),
       cmocka_unit_test(test_run_and_bench_ok),
       cmocka_unit_test(test_value_parsers),
       cmocka_unit_test(test_sanitize),

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "ir/program.h"
 #include "tools/npy.h"
 
 #define MLC MLC_BUILD_DIR "/tools/mlc"
@@ -288,6 +289,32 @@ static void test_inspect_bench_emit(void **state) {
   EXPECT(1, "inspect net.ll"); /* neither ONNX nor a library */
 }
 
+/* Tile passes answer to --print-after (the program's tile text, which
+ * parses like --emit tile's), --time-passes and --verify-each. */
+static void test_tile_pass_options(void **state) {
+  (void)state;
+  NEED_MLC();
+  EXPECT(0, "compile net.onnx -o - --emit tile --print-after dedupe-kernels "
+            "--verify-each --time-passes");
+  assert_non_null(strstr(out_text, "kernel "));
+  const char *after = strstr(err_text, "// after dedupe-kernels\n");
+  assert_non_null(after);
+  assert_non_null(strstr(err_text, "time: dedupe-kernels"));
+  assert_non_null(strstr(err_text, "time: plan-memory"));
+  mlc_program_t p;
+  after = strchr(after, '\n') + 1;
+  const char *end = strstr(after, "time: ");
+  size_t len = end && end > after ? (size_t)(end - after) : strlen(after);
+  assert_null(mlc_program_parse(after, len, &p));
+  assert_true(p.kernels.len >= 1);
+  mlc_program_deinit(&p);
+  EXPECT(0, "compile net.onnx -o net_all.so --print-after all");
+  assert_non_null(strstr(err_text, "// after fuse\n"));
+  assert_non_null(strstr(err_text, "// after dedupe-kernels\nkernel "));
+  EXPECT(2, "compile net.onnx -o x.so --print-after dedupe");
+  assert_non_null(strstr(err_text, "no pass named 'dedupe'"));
+}
+
 /* Scalars: a rank-0 tensor has no dims array, which run, bench and the
  * .pb reader once passed to memcpy (UBSan: null argument). */
 static void test_scalar_io(void **state) {
@@ -316,6 +343,7 @@ int main(void) {
       cmocka_unit_test(test_usage_exit_codes),
       cmocka_unit_test(test_compile_run),
       cmocka_unit_test(test_inspect_bench_emit),
+      cmocka_unit_test(test_tile_pass_options),
       cmocka_unit_test(test_scalar_io),
   };
   return cmocka_run_group_tests(tests, setup, NULL);

@@ -1,16 +1,50 @@
-/* Kernel deduplication: two kernels that differ only in their name (and in
- * where their buffers live, which only the host plan sees) share one LLVM
- * function.  ResNet-style models repeat the same layer shapes many times,
- * so this roughly halves the code LLVM optimizes.
+/* Structural comparison of tiled-IR kernels: a hash and an equality that
+ * ignore kernel names and where buffers live, and the noalias rule that
+ * both backends and the comparison share.  The dedupe-kernels pass
+ * (passes/tile_dedupe.c) uses them to let identical kernels share code,
+ * and mlc_program_verify to check such sharing.
  *
  * Kernels are equal when their buffers agree in dtype, element count,
  * written flag and noalias pattern, their grids agree, and their bodies
  * are structurally identical (variables compared by id, kind and dtype).
- * A structural hash filters candidates first.
+ * The hash is consistent with the equality, so it filters candidates.
  */
 #include <string.h>
 
-#include "codegen/llvm/cg.h"
+#include "ir/tile.h"
+
+/* ---- noalias ---- */
+
+static bool storages_overlap(const mlc_tbuf_t *a, const mlc_tbuf_t *b) {
+  if (a->storage.kind != b->storage.kind) return false;
+  if (a->storage.kind == MLC_STORAGE_NONE) return true; /* unknown */
+  if ((a->storage.kind == MLC_STORAGE_INPUT || a->storage.kind == MLC_STORAGE_OUTPUT) &&
+      a->storage.index != b->storage.index)
+    return false;
+  size_t ea = mlc_dtype_size(a->dtype), eb = mlc_dtype_size(b->dtype);
+  int64_t a0 = a->storage.offset, b0 = b->storage.offset, a1, b1;
+  /* Sizes too large to add up (only hand-written text has them) overlap. */
+  if (__builtin_mul_overflow(a->nelems, (int64_t)(ea ? ea : 1), &a1) ||
+      __builtin_add_overflow(a1, a0, &a1) ||
+      __builtin_mul_overflow(b->nelems, (int64_t)(eb ? eb : 1), &b1) ||
+      __builtin_add_overflow(b1, b0, &b1))
+    return true;
+  return a0 < b1 && b0 < a1;
+}
+
+/* noalias is sound for buffer i when no buffer sharing its bytes is written
+ * (by either side). */
+bool mlc_tkernel_buf_noalias(const mlc_tkernel_t *k, int i) {
+  for (int j = 0; j < k->nbufs; j++) {
+    if (j == i) continue;
+    if ((k->bufs[i].written || k->bufs[j].written) &&
+        storages_overlap(&k->bufs[i], &k->bufs[j]))
+      return false;
+  }
+  return true;
+}
+
+/* ---- hash and equality ---- */
 
 #define MIX(h, v) ((h) = ((h) ^ (uint64_t)(v)) * 1099511628211ull)
 
@@ -18,9 +52,13 @@ static uint64_t hash_expr(const mlc_texpr_t *e, uint64_t h) {
   MIX(h, e->kind);
   MIX(h, e->dtype);
   switch (e->kind) {
-  case MLC_TX_CONST:
+  case MLC_TX_CONST: {
+    uint64_t fbits;
+    memcpy(&fbits, &e->c.f, sizeof fbits);
     MIX(h, e->c.i);
+    MIX(h, fbits);
     break;
+  }
   case MLC_TX_VAR: MIX(h, e->var->id); break;
   case MLC_TX_LOAD: MIX(h, e->load.buf); return hash_expr(e->load.index, h);
   case MLC_TX_UNARY: MIX(h, e->un.op); return hash_expr(e->un.a, h);
@@ -60,14 +98,14 @@ static uint64_t hash_stmt(const mlc_tstmt_t *t, uint64_t h) {
   return h;
 }
 
-uint64_t mlc_cg_kernel_hash(const mlc_tkernel_t *k) {
+uint64_t mlc_tkernel_hash(const mlc_tkernel_t *k) {
   uint64_t h = 1469598103934665603ull;
   MIX(h, k->nbufs);
   for (int i = 0; i < k->nbufs; i++) {
     MIX(h, k->bufs[i].dtype);
     MIX(h, k->bufs[i].nelems);
     MIX(h, k->bufs[i].written);
-    MIX(h, mlc_cg_buf_noalias(k, i));
+    MIX(h, mlc_tkernel_buf_noalias(k, i));
   }
   MIX(h, k->ngrid);
   for (int i = 0; i < k->ngrid; i++) MIX(h, k->grid_extents[i]);
@@ -127,12 +165,12 @@ static bool same_stmt(const mlc_tstmt_t *a, const mlc_tstmt_t *b) {
   return false;
 }
 
-bool mlc_cg_kernel_same(const mlc_tkernel_t *a, const mlc_tkernel_t *b) {
+bool mlc_tkernel_same(const mlc_tkernel_t *a, const mlc_tkernel_t *b) {
   if (a->nbufs != b->nbufs || a->ngrid != b->ngrid || a->nvars != b->nvars) return false;
   for (int i = 0; i < a->nbufs; i++)
     if (a->bufs[i].dtype != b->bufs[i].dtype || a->bufs[i].nelems != b->bufs[i].nelems ||
         a->bufs[i].written != b->bufs[i].written ||
-        mlc_cg_buf_noalias(a, i) != mlc_cg_buf_noalias(b, i))
+        mlc_tkernel_buf_noalias(a, i) != mlc_tkernel_buf_noalias(b, i))
       return false;
   for (int i = 0; i < a->ngrid; i++)
     if (a->grid_extents[i] != b->grid_extents[i] || !same_var(a->grid[i], b->grid[i]))

@@ -1,0 +1,238 @@
+/* The register-blocked GEMM kernel shared by MatMul, Gemm and Conv.
+ *
+ * Every GEMM-shaped op describes its operands as an lw_gemm_t: batch dims
+ * with per-operand strides (0 = broadcast), C[b, row, col] = init(row,
+ * col) + sum_k A(row, k) * B(k, col) with A(row, k) = a[row*a_sm + k*a_sk]
+ * and B(k, col) = b[k*b_sk + col*b_sn] (or a packed panel layout, below),
+ * and how the result index maps onto the output.  This file turns that
+ * into one kernel shaped like a BLAS micro-kernel:
+ *
+ *   grid [batch..., col panels ceil(N/NB), row blocks ceil(M/MR)]
+ *   for j in [0, min(NB, N - gn*NB)) vectorize(NB) {
+ *     acc0 = init; ... accMR-1 = init
+ *     for k in [0, K) { acc_i = fma(A(row_i, k), B(k, gn*NB + j), acc_i) }
+ *     store C[row_i, gn*NB + j] = epilogue(acc_i)     (row_i < M)
+ *   }
+ *
+ * The backend widens the j loop into NB/lanes vector registers per
+ * accumulator, so MR x NB accumulators stay in registers across K, each
+ * B vector is loaded once per k and reused MR times, each A element is
+ * broadcast once and reused NB times.  Row blocks vary fastest in the grid,
+ * so consecutive tiles (one thread's chunk) reuse the K x NB panel of B
+ * from cache.  MR and NB come from the target: NB = NV vectors, MR rows,
+ * with MR*NV + NV + 1 <= the vector registers (AVX-512: 6 x 64, AVX2 and
+ * SSE: 6 x 2 vectors).  Rows of a ragged last block are clamped for loads
+ * and skipped for stores.  FMA is used where the target has it, else
+ * multiply then add; the choice is written into the IR, so the interpreter
+ * computes exactly what the backend does.
+ *
+ * Packed B (b_panel > 0): B is stored as [ceil(N/NB)][K][NB] panels (the
+ * pack-weights pass writes constant weights that way), so the panel a tile
+ * reads is contiguous.
+ *
+ * This is scheduling done at lowering time, a step on the way to the tile
+ * pipeline of issue 6 (docs/roadmap.md): the blocking is decided here from
+ * the target and shows in --emit tile as the unrolled accumulators.
+ */
+#include <string.h>
+
+#include "passes/lower_internal.h"
+
+/* The register block for `s` on the context's target. */
+lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t M, int64_t N,
+                                 mlc_dtype_t ct) {
+  const mlc_target_t *t = c->target;
+  int bits = t && t->vector_bits ? t->vector_bits : 512;
+  int regs = bits >= 512 ? 32 : 16;
+  int esz = (int)mlc_dtype_size(ct);
+  lw_gemm_block_t b = {.lanes = bits / 8 / (esz ? esz : 4)};
+  if (b.lanes < 1) b.lanes = 1;
+  b.fma = mlc_dtype_is_float(ct) && (!t || t->has_fma);
+  b.nv = regs >= 32 ? 4 : 2;
+  int64_t need = (N + b.lanes - 1) / b.lanes;
+  if (need < b.nv) b.nv = need < 1 ? 1 : (int)need;
+  b.mr = (regs - b.nv - 1) / b.nv;
+  if (b.mr > 8) b.mr = 8;
+  if (b.mr > M) b.mr = M < 1 ? 1 : (int)M;
+  b.nb = b.nv * b.lanes;
+  return b;
+}
+
+/* Can the group's epilogue be indexed with dims [d0, d1) of the output
+ * collapsed into dim d1-1?  True when every operand the epilogue loads has,
+ * right-aligned to the output, those dims all 1 or all equal to the
+ * output's (then one flat index along them addresses it correctly). */
+bool lw_group_collapsible(const lw_ctx_t *c, int d0, int d1) {
+  if (!c->group) return true;
+  const mlc_value_t *out = c->group->out;
+  for (int i = 0; i < c->group->nnodes; i++) {
+    const mlc_node_t *n = c->group->nodes[i];
+    if (n == c->group->anchor) continue;
+    for (int j = 0; j < n->ninputs; j++) {
+      const mlc_value_t *v = n->inputs[j];
+      if (!v || v->flags & MLC_VALUE_FUSED || v == c->group->anchor->outputs[0])
+        continue;
+      bool all1 = true, full = true;
+      for (int d = d0; d < d1; d++) {
+        int vd = d - (out->rank - v->rank);
+        int64_t e = vd >= 0 ? v->dims[vd].value : 1;
+        all1 = all1 && e == 1;
+        full = full && e == out->dims[d].value;
+      }
+      if (!all1 && !full) return false;
+    }
+  }
+  return true;
+}
+
+static mlc_texpr_t *sum_strided(lw_ctx_t *c, mlc_texpr_t *const *idx,
+                                const int64_t *strides, int n) {
+  mlc_texpr_t *e = mlc_tx_i64(c->k, 0);
+  for (int i = 0; i < n; i++)
+    if (strides[i]) e = lw_add(c, e, lw_mul_i(c, idx[i], strides[i]));
+  return e;
+}
+
+typedef struct gemm_st {
+  lw_ctx_t *c;
+  const mlc_node_t *n;
+  const lw_gemm_t *s;
+  lw_gemm_block_t blk;
+  mlc_dtype_t ct;
+  int ba, bb;
+  mlc_texpr_t *bidx[LW_MAXR];
+  mlc_tvar_t *gn, *gm, *vj, *vk;
+} gemm_st_t;
+
+static mlc_texpr_t *var(gemm_st_t *g, mlc_tvar_t *v) {
+  return mlc_tx_var(g->c->k, v);
+}
+
+/* gn*NB + j */
+static mlc_texpr_t *col_expr(gemm_st_t *g) {
+  return lw_add(g->c, lw_mul_i(g->c, var(g, g->gn), g->blk.nb), var(g, g->vj));
+}
+
+static mlc_texpr_t *row_expr(gemm_st_t *g, int i, bool clamp) {
+  mlc_texpr_t *r = lw_add_i(g->c, lw_mul_i(g->c, var(g, g->gm), g->blk.mr), i);
+  if (!clamp || g->s->M % g->blk.mr == 0) return r;
+  return mlc_tx_binary(g->c->k, MLC_TB_MIN, r, mlc_tx_i64(g->c->k, g->s->M - 1));
+}
+
+static mlc_texpr_t *load_b(gemm_st_t *g) {
+  lw_ctx_t *c = g->c;
+  const lw_gemm_t *s = g->s;
+  mlc_texpr_t *kk = var(g, g->vk), *base = sum_strided(c, g->bidx, s->b_bs, s->nb);
+  mlc_texpr_t *ix;
+  if (s->b_panel) /* [N/NB][K][NB]: gn*K*NB + k*NB + j */
+    ix = lw_add(c, lw_mul_i(c, var(g, g->gn), s->K * s->b_panel),
+                lw_add(c, lw_mul_i(c, kk, s->b_panel), var(g, g->vj)));
+  else
+    ix = lw_add(c, lw_mul_i(c, kk, s->b_sk), lw_mul_i(c, col_expr(g), s->b_sn));
+  return mlc_tx_cast(c->k, g->ct, mlc_tx_load(c->k, g->bb, lw_add(c, base, ix)));
+}
+
+static mlc_texpr_t *load_a(gemm_st_t *g, int i) {
+  lw_ctx_t *c = g->c;
+  const lw_gemm_t *s = g->s;
+  mlc_texpr_t *ix = lw_add(c, sum_strided(c, g->bidx, s->a_bs, s->nb),
+                           lw_add(c, lw_mul_i(c, row_expr(g, i, true), s->a_sm),
+                                  lw_mul_i(c, var(g, g->vk), s->a_sk)));
+  return mlc_tx_cast(c->k, g->ct, mlc_tx_load(c->k, g->ba, ix));
+}
+
+static mlc_texpr_t *madd(gemm_st_t *g, mlc_texpr_t *a, mlc_texpr_t *b,
+                         mlc_texpr_t *acc) {
+  mlc_tkernel_t *k = g->c->k;
+  if (g->blk.fma) return mlc_tx_fma(k, a, b, acc);
+  return mlc_tx_binary(k, MLC_TB_ADD, acc, mlc_tx_binary(k, MLC_TB_MUL, a, b));
+}
+
+/* The store of row i: output index from the spec's map, epilogue, guard. */
+static mlc_tstmt_t *store_row(gemm_st_t *g, int i, mlc_tvar_t *acc) {
+  lw_ctx_t *c = g->c;
+  const lw_gemm_t *s = g->s;
+  mlc_texpr_t *row = row_expr(g, i, false), *col = col_expr(g);
+  mlc_texpr_t *oidx[LW_MAXR];
+  for (int d = 0; d < s->out_rank; d++) {
+    int m = s->out_map[d];
+    oidx[d] = m == LW_GM_ROW   ? row
+              : m == LW_GM_COL ? col
+              : m == LW_GM_ZERO ? mlc_tx_i64(c->k, 0)
+                                : g->bidx[m - LW_GM_BATCH];
+  }
+  if (s->col_span > 1 && !lw_group_collapsible(c, s->out_rank - s->col_span, s->out_rank))
+    for (int d = s->out_rank - 1; d >= s->out_rank - s->col_span; d--) {
+      int64_t e = c->group->out->dims[d].value;
+      oidx[d] = mlc_tx_binary(c->k, MLC_TB_MOD, col, mlc_tx_i64(c->k, e));
+      col = mlc_tx_binary(c->k, MLC_TB_DIV, col, mlc_tx_i64(c->k, e));
+    }
+  col = col_expr(g);
+  mlc_texpr_t *v = mlc_tx_var(c->k, acc);
+  if (s->finish) v = s->finish(c, g->n, v, row, col);
+  mlc_tstmt_t *st = lw_store_out(c, g->n, oidx, s->out_rank, v);
+  if (s->M % g->blk.mr == 0) return st;
+  return mlc_ts_if(c->k, mlc_tx_binary(c->k, MLC_TB_LT, row, mlc_tx_i64(c->k, s->M)),
+                   st, NULL);
+}
+
+/* The body of one tile: inits, the K loop, the stores. */
+static mlc_tstmt_t *tile_body(gemm_st_t *g) {
+  lw_ctx_t *c = g->c;
+  mlc_tkernel_t *k = c->k;
+  int mr = g->blk.mr;
+  mlc_tstmt_t *blk = mlc_ts_block(k, 0, NULL), *upd = mlc_ts_block(k, 0, NULL);
+  mlc_tvar_t *acc[LW_GEMM_MAX_MR];
+  for (int i = 0; i < mr; i++) {
+    acc[i] = mlc_tkernel_new_var(k, MLC_TV_LOCAL, g->ct, "acc");
+    if (!acc[i]) return NULL;
+    mlc_texpr_t *init = g->s->init ? g->s->init(c, g->n, NULL, row_expr(g, i, true), col_expr(g))
+                                   : mlc_tx_const(k, g->ct, 0);
+    if (!mlc_ts_block_append(k, blk, mlc_ts_assign(k, acc[i], mlc_tx_cast(k, g->ct, init))))
+      return NULL;
+  }
+  for (int i = 0; i < mr; i++)
+    if (!mlc_ts_block_append(k, upd, mlc_ts_assign(k, acc[i],
+                                 madd(g, load_a(g, i), load_b(g), mlc_tx_var(k, acc[i])))))
+      return NULL;
+  if (!mlc_ts_block_append(k, blk, lw_for(c, g->vk, g->s->K, upd, MLC_LOOP_SERIAL)))
+    return NULL;
+  for (int i = 0; i < mr; i++)
+    if (!mlc_ts_block_append(k, blk, store_row(g, i, acc[i]))) return NULL;
+  return blk;
+}
+
+mlc_status_t *lw_gemm_kernel(lw_ctx_t *c, const mlc_node_t *n,
+                             const lw_gemm_t *s) {
+  mlc_tkernel_t *k = c->k;
+  if (mlc_value_numel(n->outputs[0]) == 0 || s->M < 1 || s->N < 1) return NULL;
+  gemm_st_t g = {.c = c, .n = n, .s = s, .ct = lw_compute_dt(n->outputs[0]->dtype)};
+  g.blk = lw_gemm_blocking(c, s->M, s->N, g.ct);
+  if (s->b_panel && s->b_panel != g.blk.nb)
+    return lw_err(c, MLC_INTERNAL, "B packed in panels of %lld, the kernel uses %d",
+                  (long long)s->b_panel, g.blk.nb);
+  for (int i = 0; i < s->nb; i++)
+    g.bidx[i] = mlc_tx_var(k, mlc_tkernel_add_grid(k, s->bdims[i]));
+  g.gn = mlc_tkernel_add_grid(k, (s->N + g.blk.nb - 1) / g.blk.nb);
+  g.gm = mlc_tkernel_add_grid(k, (s->M + g.blk.mr - 1) / g.blk.mr);
+  g.vj = lw_loopvar(c);
+  g.vk = lw_loopvar(c);
+  g.ba = lw_buf(c, s->a, false);
+  g.bb = lw_buf(c, s->b, false);
+  if (!g.gn || !g.gm || !g.vj || !g.vk || g.ba < 0 || g.bb < 0) return lw_oom(c);
+  mlc_tstmt_t *body = tile_body(&g);
+  mlc_texpr_t *end = mlc_tx_binary(k, MLC_TB_MIN, mlc_tx_i64(k, g.blk.nb),
+                                   lw_add_i(c, lw_mul_i(c, var(&g, g.gn), -g.blk.nb), s->N));
+  mlc_tstmt_t *loop = mlc_ts_for(k, g.vj, mlc_tx_i64(k, 0), end, MLC_LOOP_VECTORIZE,
+                                 g.blk.nb, body);
+  if (!lw_append(c, loop)) return lw_oom(c);
+  int64_t batch = 1;
+  for (int i = 0; i < s->nb; i++) batch *= s->bdims[i];
+  k->flops += 2 * batch * s->M * s->N * s->K;
+  return NULL;
+}
+
+int64_t mlc_lower_gemm_panel(const mlc_target_t *t, int64_t n, mlc_dtype_t dt) {
+  lw_ctx_t c = {.target = t};
+  return lw_gemm_blocking(&c, 64, n, lw_compute_dt(dt)).nb;
+}

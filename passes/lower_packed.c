@@ -1,0 +1,194 @@
+/* Lowering of the internal ops the gemm-layout pass writes (ir/ops.def):
+ * Pack and Im2Col are data movement (constant folding runs them at compile
+ * time when their input is a weight); PackedMatMul and ConvCols are
+ * GEMMs handed to lower_gemm.c, B read as packed panels or as the columns
+ * of an image.  Also the direct GEMM form of a 1x1, stride-1, unpadded
+ * Conv, which reads X itself as its columns.
+ */
+#include "passes/lower_internal.h"
+
+/* Pack: out[.., p, k, j] = B[.., k, p*NB + j] (trans: B[.., p*NB + j, k]),
+ * 0 past column N. */
+mlc_status_t *lw_build_pack(lw_ctx_t *c, const mlc_node_t *n) {
+  mlc_tkernel_t *k = c->k;
+  mlc_value_t *x = n->inputs[0], *y = n->outputs[0];
+  bool trans = mlc_node_attr_int(n, "trans", 0) != 0;
+  int r = y->rank, rx = x->rank;
+  if (r != rx + 1 || r < 3) return lw_err(c, MLC_INVALID_MODEL, "Pack rank");
+  int64_t yd[LW_MAXR], xd[LW_MAXR];
+  lw_value_dims(y, yd);
+  lw_value_dims(x, xd);
+  int64_t nb = yd[r - 1], N = xd[rx - (trans ? 2 : 1)];
+  lw_nest_t nest;
+  if (!lw_nest_make(c, &nest, r, yd, r, true)) return lw_oom(c);
+  mlc_texpr_t *col = lw_add(c, lw_mul_i(c, nest.idx[r - 3], nb), nest.idx[r - 1]);
+  mlc_texpr_t *cc = mlc_tx_binary(k, MLC_TB_MIN, col, mlc_tx_i64(k, N - 1));
+  mlc_texpr_t *xi[LW_MAXR];
+  for (int d = 0; d < rx - 2; d++) xi[d] = nest.idx[d];
+  xi[rx - 2] = trans ? cc : nest.idx[r - 2];
+  xi[rx - 1] = trans ? nest.idx[r - 2] : cc;
+  int bx = lw_buf(c, x, false), by = lw_buf(c, y, true);
+  if (bx < 0 || by < 0) return lw_oom(c);
+  mlc_texpr_t *v = mlc_tx_select(
+      k, mlc_tx_binary(k, MLC_TB_LT, col, mlc_tx_i64(k, N)),
+      mlc_tx_load(k, bx, lw_flat(c, xi, xd, rx)), mlc_tx_const(k, x->dtype, 0));
+  mlc_tstmt_t *st = mlc_ts_store(k, by, lw_flat(c, nest.idx, yd, r), v);
+  if (!lw_append(c, lw_nest_wrap(c, &nest, 0, st, true))) return lw_oom(c);
+  return NULL;
+}
+
+static mlc_texpr_t *packed_finish(lw_ctx_t *c, const mlc_node_t *n,
+                                  mlc_texpr_t *acc, mlc_texpr_t *m,
+                                  mlc_texpr_t *col) {
+  return lw_gemm_finish_abc(c, n, acc, m, col);
+}
+
+mlc_status_t *lw_build_packed_matmul(lw_ctx_t *c, const mlc_node_t *n) {
+  mlc_value_t *a = n->inputs[0], *b = n->inputs[1], *y = n->outputs[0];
+  int ra = a->rank;
+  if (ra < 1 || b->rank != 3 || y->rank != ra)
+    return lw_err(c, MLC_INVALID_MODEL, "PackedMatMul ranks");
+  lw_gemm_t s = {.a = a, .b = b, .b_panel = b->dims[2].value};
+  s.N = mlc_node_attr_int(n, "n", 0);
+  s.K = a->dims[ra - 1].value;
+  s.M = 1;
+  for (int i = 0; i < ra - 1; i++) s.M *= a->dims[i].value;
+  s.a_sm = s.K;
+  s.a_sk = 1;
+  if (n->ninputs > 2 && n->inputs[2]) s.finish = packed_finish;
+  s.out_rank = ra;
+  s.out_map[ra - 1] = LW_GM_COL;
+  if (ra > 1) s.out_map[ra - 2] = LW_GM_ROW; /* rows span dims [0, ra-1) */
+  if (ra > 2 && !lw_group_collapsible(c, 0, ra - 1)) {
+    /* keep the batch dims in the grid so the epilogue indexes them */
+    s.M = a->dims[ra - 2].value;
+    s.nb = ra - 2;
+    int64_t st = s.M * s.K;
+    for (int i = ra - 3; i >= 0; i--) {
+      s.bdims[i] = a->dims[i].value;
+      s.a_bs[i] = s.bdims[i] == 1 ? 0 : st;
+      st *= s.bdims[i];
+      s.out_map[i] = LW_GM_BATCH + i;
+    }
+  }
+  return lw_gemm_kernel(c, n, &s);
+}
+
+/* Im2Col: out[n, (c, taps...), (o...)] = X[n, c, o*stride - pad + tap*dil]
+ * or 0 in the padding, over the expanded shape [N, C, kern..., out...]. */
+mlc_status_t *lw_build_im2col(lw_ctx_t *c, const mlc_node_t *n) {
+  mlc_tkernel_t *k = c->k;
+  mlc_value_t *x = n->inputs[0], *y = n->outputs[0];
+  int ns = x->rank - 2;
+  lw_win_t w = {.ns = ns};
+  const int64_t *ks, *os;
+  if (mlc_node_attr_ints(n, "kernel_shape", &ks) != ns ||
+      mlc_node_attr_ints(n, "out_shape", &os) != ns || 2 + 2 * ns > LW_MAXR)
+    return lw_err(c, MLC_INVALID_MODEL, "Im2Col attributes");
+  int64_t ed[LW_MAXR], xd[LW_MAXR];
+  lw_value_dims(x, xd);
+  ed[0] = xd[0];
+  ed[1] = xd[1];
+  for (int i = 0; i < ns; i++) {
+    w.in[i] = xd[2 + i];
+    w.kern[i] = ed[2 + i] = ks[i];
+    w.out[i] = ed[2 + ns + i] = os[i];
+  }
+  MLC_RETURN_IF(lw_window(c, n, &w));
+  lw_nest_t nest;
+  if (!lw_nest_make(c, &nest, 2 + 2 * ns, ed, 2 + 2 * ns, true)) return lw_oom(c);
+  mlc_texpr_t *xi[LW_MAXR], *ok = NULL;
+  xi[0] = nest.idx[0];
+  xi[1] = nest.idx[1];
+  for (int d = 0; d < ns; d++) {
+    mlc_texpr_t *co = lw_win_coord(c, &w, d, nest.idx[2 + ns + d], nest.idx[2 + d], &ok);
+    co = mlc_tx_binary(k, MLC_TB_MAX, co, mlc_tx_i64(k, 0));
+    xi[2 + d] = mlc_tx_binary(k, MLC_TB_MIN, co, mlc_tx_i64(k, w.in[d] - 1));
+  }
+  int bx = lw_buf(c, x, false), by = lw_buf(c, y, true);
+  if (bx < 0 || by < 0 || !ok) return lw_oom(c);
+  mlc_texpr_t *v = mlc_tx_select(k, ok, mlc_tx_load(k, bx, lw_flat(c, xi, xd, x->rank)),
+                                 mlc_tx_const(k, x->dtype, 0));
+  mlc_tstmt_t *st = mlc_ts_store(k, by, lw_flat(c, nest.idx, ed, 2 + 2 * ns), v);
+  if (!lw_append(c, lw_nest_wrap(c, &nest, 0, st, true))) return lw_oom(c);
+  return NULL;
+}
+
+static mlc_texpr_t *conv_bias(lw_ctx_t *c, const mlc_node_t *n, mlc_texpr_t *acc,
+                              mlc_texpr_t *m, mlc_texpr_t *col) {
+  (void)acc, (void)col;
+  return lw_load_bcast(c, n->inputs[2], &m, 1);
+}
+
+/* Y[n, m, out...] = bias[m] + sum_k W[m, k] * cols[n, k, p], p the flat
+ * output position; `cols` is Im2Col's output or X itself. */
+static mlc_status_t *conv_gemm(lw_ctx_t *c, const mlc_node_t *n, mlc_value_t *cols,
+                               int64_t K, int64_t P) {
+  mlc_value_t *wv = n->inputs[1], *y = n->outputs[0];
+  int r = y->rank;
+  lw_gemm_t s = {.a = wv, .b = cols, .nb = 1, .M = wv->dims[0].value, .N = P, .K = K,
+                 .a_sm = K, .a_sk = 1, .b_sk = P, .b_sn = 1, .out_rank = r,
+                 .col_span = r - 2};
+  s.bdims[0] = y->dims[0].value;
+  s.b_bs[0] = s.bdims[0] == 1 ? 0 : K * P;
+  s.out_map[0] = LW_GM_BATCH;
+  s.out_map[1] = LW_GM_ROW;
+  s.out_map[r - 1] = LW_GM_COL;
+  if (n->ninputs > 2 && n->inputs[2]) s.init = conv_bias;
+  return lw_gemm_kernel(c, n, &s);
+}
+
+mlc_status_t *lw_build_conv_cols(lw_ctx_t *c, const mlc_node_t *n) {
+  mlc_value_t *cols = n->inputs[0];
+  if (cols->rank != 3 || n->outputs[0]->rank != n->inputs[1]->rank)
+    return lw_err(c, MLC_INVALID_MODEL, "ConvCols ranks");
+  return conv_gemm(c, n, cols, cols->dims[1].value, cols->dims[2].value);
+}
+
+bool lw_conv_is_pointwise(const mlc_node_t *n) {
+  const mlc_value_t *x = n->inputs[0], *w = n->inputs[1];
+  if (mlc_node_attr_int(n, "group", 1) != 1 || w->rank != x->rank) return false;
+  const int64_t *v;
+  int64_t cnt;
+  for (int i = 2; i < w->rank; i++)
+    if (w->dims[i].value != 1 || x->dims[i].value != n->outputs[0]->dims[i].value)
+      return false;
+  cnt = mlc_node_attr_ints(n, "strides", &v);
+  for (int64_t i = 0; i < cnt; i++) if (v[i] != 1) return false;
+  cnt = mlc_node_attr_ints(n, "pads", &v);
+  for (int64_t i = 0; i < cnt; i++) if (v[i] != 0) return false;
+  return true;
+}
+
+/* A pointwise Conv is a GEMM over X viewed as [N, C, P]. */
+mlc_status_t *lw_build_conv_pointwise(lw_ctx_t *c, const mlc_node_t *n) {
+  mlc_value_t *x = n->inputs[0];
+  int64_t P = 1;
+  for (int i = 2; i < x->rank; i++) P *= x->dims[i].value;
+  return conv_gemm(c, n, x, x->dims[1].value, P);
+}
+
+bool mlc_lower_conv_is_pointwise(const mlc_node_t *n) {
+  return n->ninputs >= 2 && n->inputs[0] && n->inputs[1] && n->noutputs == 1 &&
+         n->inputs[0]->rank >= 3 && lw_conv_is_pointwise(n);
+}
+
+mlc_status_t *mlc_lower_conv_geometry(mlc_graph_t *g, const mlc_node_t *n,
+                                      int64_t *out) {
+  const mlc_value_t *x = n->inputs[0], *wv = n->inputs[1], *y = n->outputs[0];
+  lw_ctx_t c = {.g = g, .n = n};
+  lw_win_t w = {.ns = x->rank - 2};
+  for (int i = 0; i < w.ns; i++) {
+    w.in[i] = x->dims[2 + i].value;
+    w.out[i] = y->dims[2 + i].value;
+    w.kern[i] = wv->dims[2 + i].value;
+  }
+  MLC_RETURN_IF(lw_window(&c, n, &w));
+  for (int i = 0; i < w.ns; i++) {
+    out[i] = w.stride[i];
+    out[w.ns + i] = w.dil[i];
+    out[2 * w.ns + i] = w.pb[i];
+    out[3 * w.ns + i] = w.pe[i];
+  }
+  return NULL;
+}
