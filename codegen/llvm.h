@@ -4,6 +4,7 @@
 #define MLC_CODEGEN_LLVM_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "base/status.h"
 #include "ir/program.h"
@@ -26,6 +27,7 @@ typedef struct mlc_codegen_options {
    * the runtime maps; smaller ones are embedded (default 256 MiB). */
   int64_t weights_embed_limit;
   const char *cc;            /* linker driver; NULL: $CC or "cc" */
+  FILE *time_out;            /* --time-passes: each step's time; NULL: none */
 } mlc_codegen_options_t;
 
 mlc_status_t *mlc_llvm_emit(const mlc_program_t *p, const mlc_target_t *t,

@@ -17,6 +17,16 @@ mlc_tkernel_t *mlc_tkernel_create(const char *name) {
   return k;
 }
 
+bool mlc_tkernel_set_nodes(mlc_tkernel_t *k, const char *const *names, int n) {
+  const char **v = n > 0 ? mlc_arena_calloc(&k->arena, (size_t)n, sizeof *v) : NULL;
+  if (n > 0 && !v) return false;
+  for (int i = 0; i < n; i++)
+    if (!(v[i] = mlc_arena_strdup(&k->arena, names[i] ? names[i] : ""))) return false;
+  k->nodes = v;
+  k->nnodes = n > 0 ? n : 0;
+  return true;
+}
+
 void mlc_tkernel_destroy(mlc_tkernel_t *k) {
   if (!k) return;
   mlc_arena_deinit(&k->arena);

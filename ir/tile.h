@@ -152,6 +152,11 @@ typedef struct mlc_tkernel {
    * mlc_tkernel_same as this one: backends run that kernel's code on this
    * kernel's buffers (set by the dedupe-kernels pass; printed `shares N`). */
   const char *shares;
+  /* The graph nodes it computes, by ONNX name (an unnamed node by its first
+   * output's), for profiles and the model's call table.  Set by lowering;
+   * a pass that copies or merges kernels keeps each call's own list. */
+  int nnodes;
+  const char **nodes;
 } mlc_tkernel_t;
 
 /* ---- construction (tile.c) ---- */
@@ -161,6 +166,9 @@ typedef struct mlc_tkernel {
 
 mlc_tkernel_t *mlc_tkernel_create(const char *name);
 void mlc_tkernel_destroy(mlc_tkernel_t *k);
+/* Copies `n` node names into the kernel's arena as k->nodes; false on
+ * out-of-memory. */
+bool mlc_tkernel_set_nodes(mlc_tkernel_t *k, const char *const *names, int n);
 /* Adds a buffer param; returns its index, or -1 on out-of-memory. */
 int mlc_tkernel_add_buf(mlc_tkernel_t *k, const char *name, mlc_dtype_t dt,
                         int64_t nelems, mlc_storage_t storage, bool written);

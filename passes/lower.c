@@ -323,6 +323,25 @@ static void lower_name(char *dst, size_t cap, int id, mlc_op_t op) {
     dst[i] = (char)tolower((unsigned char)dst[i]);
 }
 
+/* Records the ONNX names of nodes[0..cnt) on the kernel (an unnamed node
+ * by its first output, else by "#id"). */
+static bool record_nodes(lw_ctx_t *c, mlc_node_t **nodes, int cnt) {
+  const char **names = calloc((size_t)cnt, sizeof *names);
+  char (*ids)[24] = calloc((size_t)cnt, sizeof *ids);
+  bool ok = names && ids;
+  for (int i = 0; ok && i < cnt; i++) {
+    const mlc_node_t *n = nodes[i];
+    const mlc_value_t *out = n->noutputs > 0 ? n->outputs[0] : NULL;
+    snprintf(ids[i], sizeof ids[i], "#%u", (unsigned)n->id);
+    names[i] = n->name && n->name[0] ? n->name
+               : out && out->name && out->name[0] ? out->name : ids[i];
+  }
+  ok = ok && mlc_tkernel_set_nodes(c->k, names, cnt);
+  free(names);
+  free(ids);
+  return ok;
+}
+
 mlc_status_t *mlc_lower_node(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
                              mlc_node_t *n, mlc_tkernel_t **out_kernel,
                              mlc_value_t ***out_buf_values) {
@@ -332,7 +351,7 @@ mlc_status_t *mlc_lower_node(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
   MLC_RETURN_IF(check_node(&c, n));
   char name[96];
   lower_name(name, sizeof name, (int)n->id, n->op);
-  if (!new_kernel(&c, name)) {
+  if (!new_kernel(&c, name) || !record_nodes(&c, &n, 1)) {
     mlc_tkernel_destroy(c.k);
     return lw_oom(&c);
   }
@@ -388,7 +407,7 @@ static mlc_status_t *lower_unit(lw_ctx_t *c, mlc_node_t **nodes, int cnt,
   for (int i = 0; i < cnt; i++) MLC_RETURN_IF(check_node(c, nodes[i]));
   char name[96];
   lower_name(name, sizeof name, kid, c->n->op);
-  if (!new_kernel(c, name)) return lw_oom(c);
+  if (!new_kernel(c, name) || !record_nodes(c, nodes, cnt)) return lw_oom(c);
   if (cnt == 1) return builder_for(nodes[0]->op)(c, nodes[0]);
   lw_group_t grp = {nodes, cnt, NULL, last->outputs[0], NULL};
   grp.memo = calloc((size_t)cnt, sizeof *grp.memo);

@@ -42,6 +42,8 @@ struct mlcrt_model {
   const void *weights;    /* embedded blob or the mapping; may be NULL */
   void *map_addr;         /* mmap of the side weights file, or NULL */
   size_t map_len;
+  int32_t num_calls;           /* 0 for an ABI-1 model */
+  const mlc_abi_call_t *calls; /* NULL for an ABI-1 model */
   atomic_int refs;
 };
 

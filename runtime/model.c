@@ -1,8 +1,9 @@
 /* Loading a compiled model and describing its tensors.
  *
  * mlcrt_model_load() dlopens the library, calls its mlc_model_get(), checks
- * the descriptor (ABI version and struct size first, then that every field
- * the runtime reads is consistent), and, when the weights live in a side
+ * the descriptor (ABI version, 1 or 2, and the struct size of that version
+ * first, then that every field the runtime reads is consistent, the call
+ * table included from version 2), and, when the weights live in a side
  * file, maps that file read-only from the library's folder and checks its
  * size and FNV-1a hash.  mlcrt_model_from_descriptor() does the same for a
  * descriptor linked into the process, looking for the side file in the
@@ -64,17 +65,44 @@ static mlcrt_status_t *check_tensors(const mlc_abi_tensor_t *ts, int32_t n,
   return NULL;
 }
 
+/* Versions 1 (no call table) and 2 are read; the size must cover the
+ * fields of the version the descriptor claims. */
+static mlcrt_status_t *check_version(const mlc_abi_model_t *d) {
+  if (d->abi_version < MLC_ABI_VERSION_MIN || d->abi_version > MLC_ABI_VERSION)
+    return mlcrt_status_make(
+        MLCRT_INCOMPATIBLE, "model ABI version %u, this runtime reads %u to %u%s",
+        d->abi_version, MLC_ABI_VERSION_MIN, MLC_ABI_VERSION,
+        d->abi_version > MLC_ABI_VERSION ? " (the model needs a newer libmlcrt)"
+                                         : "");
+  size_t need = d->abi_version == 1 ? MLC_ABI_MODEL_V1_SIZE : sizeof(mlc_abi_model_t);
+  if (d->struct_size < need)
+    return mlcrt_status_make(
+        MLCRT_INCOMPATIBLE, "model descriptor is %u bytes, expected at least %zu",
+        d->struct_size, need);
+  return NULL;
+}
+
+static mlcrt_status_t *check_calls(const mlc_abi_model_t *d) {
+  if (d->abi_version < 2) return NULL;
+  if (d->num_calls < 0 || (d->num_calls > 0 && !d->calls))
+    return mlcrt_status_make(MLCRT_INCOMPATIBLE, "bad call table (%d entries)",
+                             d->num_calls);
+  for (int32_t i = 0; i < d->num_calls; i++) {
+    const mlc_abi_call_t *c = &d->calls[i];
+    bool names = c->num_nodes >= 0 && (c->num_nodes == 0 || c->nodes);
+    for (int32_t j = 0; names && j < c->num_nodes; j++) names = c->nodes[j] != NULL;
+    if (!c->kernel || !names)
+      return mlcrt_status_make(MLCRT_INCOMPATIBLE,
+                               "call %d: missing kernel or node names", i);
+  }
+  return NULL;
+}
+
 static mlcrt_status_t *check_descriptor(const mlc_abi_model_t *d) {
   if (!d)
     return mlcrt_status_make(MLCRT_INCOMPATIBLE, "model descriptor is NULL");
-  if (d->abi_version != MLC_ABI_VERSION)
-    return mlcrt_status_make(MLCRT_INCOMPATIBLE,
-                             "model ABI version %u, this runtime reads %u",
-                             d->abi_version, MLC_ABI_VERSION);
-  if (d->struct_size < sizeof(mlc_abi_model_t))
-    return mlcrt_status_make(
-        MLCRT_INCOMPATIBLE, "model descriptor is %u bytes, expected at least %zu",
-        d->struct_size, sizeof(mlc_abi_model_t));
+  mlcrt_status_t *vst = check_version(d);
+  if (vst) return vst;
   if (!d->run)
     return mlcrt_status_make(MLCRT_INCOMPATIBLE, "model has no run function");
   if (d->arena_align && (d->arena_align & (d->arena_align - 1)))
@@ -88,6 +116,7 @@ static mlcrt_status_t *check_descriptor(const mlc_abi_model_t *d) {
                              (unsigned long long)d->weights_bytes);
   mlcrt_status_t *st = check_tensors(d->inputs, d->num_inputs, "input");
   if (!st) st = check_tensors(d->outputs, d->num_outputs, "output");
+  if (!st) st = check_calls(d);
   return st;
 }
 
@@ -161,6 +190,10 @@ static mlcrt_status_t *model_init(const mlc_abi_model_t *desc, void *dl_handle,
   }
   m->desc = desc;
   m->dl_handle = dl_handle;
+  if (desc->abi_version >= 2) {
+    m->num_calls = desc->num_calls;
+    m->calls = desc->calls;
+  }
   atomic_init(&m->refs, 1);
   if (desc->weights)
     m->weights = desc->weights;
@@ -185,13 +218,10 @@ mlcrt_status_t *mlcrt_model_from_descriptor(const mlc_abi_model_t *descriptor,
     return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
                              "mlcrt_model_from_descriptor: descriptor is NULL");
   mlcrt_status_t *st = model_init(descriptor, NULL, weights_dir, out_model);
-  return mlcrt_status_annotate(
-      st, "model '%s'", descriptor->abi_version == MLC_ABI_VERSION &&
-                                descriptor->struct_size >=
-                                    sizeof(mlc_abi_model_t) &&
-                                descriptor->name
-                            ? descriptor->name
-                            : "?");
+  bool named = descriptor->abi_version >= MLC_ABI_VERSION_MIN &&
+               descriptor->abi_version <= MLC_ABI_VERSION &&
+               descriptor->struct_size >= MLC_ABI_MODEL_V1_SIZE && descriptor->name;
+  return mlcrt_status_annotate(st, "model '%s'", named ? descriptor->name : "?");
 }
 
 /* The folder of the loaded library, found from one of its symbols; falls
@@ -367,4 +397,30 @@ const char *mlcrt_model_target(const mlcrt_model_t *model) {
 
 size_t mlcrt_model_arena_bytes(const mlcrt_model_t *model) {
   return model ? (size_t)model->desc->arena_bytes : 0;
+}
+
+/* ---- the call table (ABI 2) ---------------------------------------------- */
+
+int32_t mlcrt_model_num_calls(const mlcrt_model_t *model) {
+  return model ? model->num_calls : -1;
+}
+
+mlcrt_status_t *mlcrt_model_call_info(const mlcrt_model_t *model, int32_t index,
+                                      mlcrt_call_info_t *out_info) {
+  if (!model || !out_info)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "mlcrt_model_call_info: %s is NULL",
+                             model ? "out_info" : "model");
+  if (index < 0 || index >= model->num_calls)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "mlcrt_model_call_info: call index %d out of range "
+                             "(model '%s' has %d)",
+                             index, mlcrt_model_name(model), model->num_calls);
+  const mlc_abi_call_t *c = &model->calls[index];
+  out_info->kernel = c->kernel;
+  out_info->num_nodes = c->num_nodes;
+  out_info->nodes = c->nodes;
+  out_info->tiles = c->tiles;
+  out_info->flops = c->flops;
+  return NULL;
 }

@@ -8,11 +8,17 @@
  * dim) against the descriptor; run refuses to start until every input and
  * output is bound and names the ones that are not.  A session is used by one
  * thread at a time; many sessions may run the same model at once.
+ *
+ * Profiling (ABI 2 models): while enabled, exec.on_call points at a hook
+ * that reads the monotonic clock at each call's begin and end and appends
+ * an event.  Room for a whole run's events is reserved before the run, so
+ * the hook never allocates; without profiling exec.on_call is NULL.
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -28,6 +34,10 @@ struct mlcrt_session {
   void **inputs;  /* num_inputs, then num_outputs entries */
   void **outputs;
   bool *bound;    /* num_inputs + num_outputs flags */
+  /* Profiling: events[0..nevents) recorded, cap allocated. */
+  mlcrt_profile_event_t *events;
+  size_t nevents, cap;
+  int64_t call_start; /* of the call in progress */
 };
 
 static int32_t default_threads(void) {
@@ -110,6 +120,7 @@ void mlcrt_session_release(mlcrt_session_t *session) {
   free(session->arena);
   free(session->inputs);
   free(session->bound);
+  free(session->events);
   mlcrt_model_release((mlcrt_model_t *)session->model);
   free(session);
 }
@@ -258,6 +269,74 @@ static mlcrt_status_t *check_bound(const mlcrt_session_t *s) {
                            missing == 1 ? "" : "s", list);
 }
 
+/* ---- profiling ------------------------------------------------------------ */
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* exec.on_call: the end time is read before anything else is done. */
+static void on_call(void *ctx, int32_t call, int32_t phase) {
+  int64_t t = now_ns();
+  mlcrt_session_t *s = ctx;
+  if (phase == MLC_ABI_CALL_BEGIN) {
+    s->call_start = t;
+    return;
+  }
+  if (s->nevents == s->cap) return; /* cannot happen: reserved per run */
+  s->events[s->nevents++] = (mlcrt_profile_event_t){call, 0, s->call_start, t};
+}
+
+/* Room for one run's events (one per call), grown geometrically. */
+static mlcrt_status_t *reserve_events(mlcrt_session_t *s) {
+  size_t need = s->nevents + (size_t)s->model->num_calls;
+  if (need <= s->cap) return NULL;
+  size_t cap = s->cap ? s->cap : 256;
+  while (cap < need) cap *= 2;
+  mlcrt_profile_event_t *e = realloc(s->events, cap * sizeof *e);
+  if (!e)
+    return mlcrt_status_make(MLCRT_OUT_OF_MEMORY,
+                             "room for %zu profile events", cap);
+  s->events = e;
+  s->cap = cap;
+  return NULL;
+}
+
+mlcrt_status_t *mlcrt_session_set_profiling(mlcrt_session_t *session,
+                                            int enabled) {
+  if (!session)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "mlcrt_session_set_profiling: session is NULL");
+  const mlcrt_model_t *m = session->model;
+  if (enabled && m->desc->abi_version < 2)
+    return mlcrt_status_make(MLCRT_FAILED_PRECONDITION,
+                             "model '%s' has ABI version %u, which has no "
+                             "profiling hook; recompile it with this mlc",
+                             mlcrt_model_name(m), m->desc->abi_version);
+  session->exec.on_call = enabled ? on_call : NULL;
+  session->exec.hook_ctx = enabled ? session : NULL;
+  return NULL;
+}
+
+mlcrt_status_t *mlcrt_session_profile_events(
+    const mlcrt_session_t *session, const mlcrt_profile_event_t **out_events,
+    size_t *out_count) {
+  if (!session || !out_events || !out_count)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "mlcrt_session_profile_events: %s is NULL",
+                             !session ? "session"
+                             : !out_events ? "out_events" : "out_count");
+  *out_events = session->events;
+  *out_count = session->nevents;
+  return NULL;
+}
+
+void mlcrt_session_profile_clear(mlcrt_session_t *session) {
+  if (session) session->nevents = 0;
+}
+
 mlcrt_status_t *mlcrt_session_run(mlcrt_session_t *session) {
   if (!session)
     return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
@@ -266,6 +345,9 @@ mlcrt_status_t *mlcrt_session_run(mlcrt_session_t *session) {
   mlcrt_status_t *st = check_bound(session);
   if (st) return mlcrt_status_annotate(st, "running model '%s'",
                                        mlcrt_model_name(m));
+  if (session->exec.on_call && (st = reserve_events(session)))
+    return mlcrt_status_annotate(st, "running model '%s' with profiling",
+                                 mlcrt_model_name(m));
   int32_t rc = m->desc->run(&session->exec, m->weights, session->arena,
                             session->inputs, session->outputs);
   if (rc != 0)

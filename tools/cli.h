@@ -43,6 +43,8 @@ typedef struct mlc_cli_run {
   /* bench only */
   int warmup, iters;
   bool json;
+  const char *profile; /* --profile FILE: Chrome trace of the timed runs */
+  int profile_runs;    /* --profile-runs N: only the last N (0: all) */
 } mlc_cli_run_t;
 
 typedef struct mlc_cli_inspect {

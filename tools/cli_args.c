@@ -102,8 +102,9 @@ static const char compile_help[] =
     "                         inputs that decide shapes (repeatable)\n"
     "  --name ID              model name, a C identifier (default: from OUT)\n"
     "  --print-after PASS     print the IR after PASS (or 'all') to stderr:\n"
-    "                         graph passes infer-shapes, fold-constants, dce,\n"
-    "                         fuse, materialize-outputs, plan-memory; tile\n"
+    "                         graph passes infer-shapes, fold-constants,\n"
+    "                         gemm-layout, dce, fuse, materialize-outputs,\n"
+    "                         plan-memory; tile\n"
     "                         passes (after lowering) dedupe-kernels\n"
     "  --verify-each          run the IR verifier after every pass\n"
     "  --time-passes          print each pass's time to stderr\n"
@@ -135,6 +136,10 @@ static const char bench_help[] =
     "  --threads N               worker threads (default 0: one per CPU)\n"
     "  -i, --input [NAME=]FILE   use this input instead of random data\n"
     "  --json                    print one JSON object\n"
+    "  --profile FILE            time every kernel call of the timed runs;\n"
+    "                            write a Chrome trace (Perfetto) to FILE and\n"
+    "                            print a per-call summary\n"
+    "  --profile-runs N          profile only the last N timed runs\n"
     "  -h, --help, --version\n";
 
 static const char inspect_usage[] =
@@ -432,7 +437,8 @@ void mlc_cli_compile_free(mlc_cli_compile_t *o) {
 
 /* ---- run and bench ----------------------------------------------------- */
 
-enum { R_INPUT = 1, R_OUTDIR, R_FORMAT, R_THREADS, R_WARMUP, R_ITERS, R_JSON };
+enum { R_INPUT = 1, R_OUTDIR, R_FORMAT, R_THREADS, R_WARMUP, R_ITERS, R_JSON,
+       R_PROFILE, R_PROFILE_RUNS };
 
 static const opt_spec_t run_specs[] = {
     {"input", 'i', true, R_INPUT},    {"output-dir", 'd', true, R_OUTDIR},
@@ -444,7 +450,8 @@ static const opt_spec_t run_specs[] = {
 static const opt_spec_t bench_specs[] = {
     {"input", 'i', true, R_INPUT},  {"threads", 0, true, R_THREADS},
     {"warmup", 0, true, R_WARMUP},  {"iters", 0, true, R_ITERS},
-    {"json", 0, false, R_JSON},     {"help", 'h', false, OPT_HELP},
+    {"json", 0, false, R_JSON},     {"profile", 0, true, R_PROFILE},
+    {"profile-runs", 0, true, R_PROFILE_RUNS}, {"help", 'h', false, OPT_HELP},
     {"version", 0, false, OPT_VERSION}, {NULL, 0, false, 0},
 };
 
@@ -454,6 +461,10 @@ static bool run_option(mlc_cli_run_t *o, int id, const char *arg, FILE *err,
   case R_INPUT: return add_input(o, arg, err);
   case R_OUTDIR: o->output_dir = arg; return true;
   case R_JSON: o->json = true; return true;
+  case R_PROFILE: o->profile = arg; return true;
+  case R_PROFILE_RUNS:
+    if (parse_int(arg, 1, 1000000000, &o->profile_runs)) return true;
+    break;
   case R_FORMAT:
     if (strcmp(arg, "npy") == 0) o->format = MLC_OUT_NPY;
     else if (strcmp(arg, "pb") == 0) o->format = MLC_OUT_PB;

@@ -1,7 +1,12 @@
 /* `mlc bench`: runs a compiled model `warmup` times untimed, then `iters`
  * times, each timed with the monotonic clock, and reports the median,
  * minimum, 90th percentile (nearest rank) and mean latency.  Inputs are
- * deterministic random data unless given with --input. */
+ * deterministic random data unless given with --input.
+ *
+ * --profile FILE turns the runtime's per-call events on for the timed runs
+ * (the last --profile-runs of them, when given) and writes a Chrome trace
+ * plus a per-call summary (tools/profile.c).  The profiled runs stay in the
+ * latency figures: the hook costs two clock reads per kernel call. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +15,16 @@
 
 #include "mlc/mlcrt.h"
 #include "tools/cli.h"
+#include "tools/profile.h"
 
 typedef struct stats {
   double median, min, p90, mean, max;
 } stats_t;
 
-static double now_ms(void) {
+static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -39,31 +45,25 @@ static stats_t compute_stats(double *t, int n) {
   return s;
 }
 
-static void json_string(FILE *f, const char *s) {
-  fputc('"', f);
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-    else if (c < 0x20) fprintf(f, "\\u%04x", c);
-    else fputc(c, f);
-  }
-  fputc('"', f);
-}
-
 static void report(const mlc_cli_run_t *o, const mlc_cli_session_t *s,
                    const stats_t *st) {
   const char *name = mlcrt_model_name(s->model);
   int threads = o->threads ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (o->json) {
     printf("{\"model\": ");
-    json_string(stdout, name ? name : "");
+    mlc_json_string(stdout, name ? name : "");
     printf(", \"path\": ");
-    json_string(stdout, o->model);
+    mlc_json_string(stdout, o->model);
     printf(", \"iters\": %d, \"warmup\": %d, \"threads\": %d, "
            "\"median_ms\": %.6f, \"min_ms\": %.6f, \"p90_ms\": %.6f, "
-           "\"mean_ms\": %.6f, \"max_ms\": %.6f}\n",
+           "\"mean_ms\": %.6f, \"max_ms\": %.6f",
            o->iters, o->warmup, threads, st->median, st->min, st->p90,
            st->mean, st->max);
+    if (o->profile) {
+      printf(", \"profile\": ");
+      mlc_json_string(stdout, o->profile);
+    }
+    printf("}\n");
     return;
   }
   printf("model:   %s (%s)\n", name ? name : "?", o->model);
@@ -75,24 +75,70 @@ static void report(const mlc_cli_run_t *o, const mlc_cli_session_t *s,
          prec, st->median, prec, st->min, prec, st->p90, prec, st->mean);
 }
 
+/* Per timed run: its clock readings and where its events start. */
+typedef struct timed {
+  int64_t *start, *end;
+  size_t *first;
+  int profiled_from; /* first profiled run, iters when none */
+} timed_t;
+
+static mlc_status_t *profile_report(const mlc_cli_run_t *o,
+                                    const mlc_cli_session_t *s,
+                                    const timed_t *t) {
+  mlc_profile_t p = {.model = s->model, .nruns = o->iters - t->profiled_from,
+                     .threads = o->threads ? o->threads
+                                           : (int)sysconf(_SC_NPROCESSORS_ONLN)};
+  MLC_RETURN_IF(mlc_cli_from_rt(
+      mlcrt_session_profile_events(s->session, &p.events, &p.nevents)));
+  p.start_ns = t->start + t->profiled_from;
+  p.end_ns = t->end + t->profiled_from;
+  p.first = t->first + t->profiled_from;
+  MLC_RETURN_IF(mlc_profile_write_trace(&p, o->profile));
+  return mlc_profile_print_summary(&p, o->json ? stderr : stdout);
+}
+
+static mlc_status_t *timed_runs(const mlc_cli_run_t *o, mlc_cli_session_t *s,
+                                timed_t *t) {
+  mlc_status_t *st = NULL;
+  for (int i = 0; !st && i < o->iters; i++) {
+    if (i == t->profiled_from)
+      st = mlc_cli_from_rt(mlcrt_session_set_profiling(s->session, 1));
+    const mlcrt_profile_event_t *ev;
+    if (!st) st = mlc_cli_from_rt(
+        mlcrt_session_profile_events(s->session, &ev, &t->first[i]));
+    t->start[i] = now_ns();
+    if (!st) st = mlc_cli_from_rt(mlcrt_session_run(s->session));
+    t->end[i] = now_ns();
+  }
+  return st;
+}
+
 static mlc_status_t *bench(const mlc_cli_run_t *o) {
   mlc_cli_session_t s;
-  double *times = malloc((size_t)o->iters * sizeof *times);
-  mlc_status_t *st = times ? mlc_cli_session_open(o, true, &s)
-                           : MLC_ERR(OUT_OF_MEMORY, "timings");
+  size_t n = (size_t)o->iters;
+  timed_t t = {malloc(n * sizeof *t.start), malloc(n * sizeof *t.end),
+               malloc(n * sizeof *t.first), o->iters};
+  double *ms = malloc(n * sizeof *ms);
+  if (o->profile)
+    t.profiled_from = o->profile_runs > 0 && o->profile_runs < o->iters
+                          ? o->iters - o->profile_runs : 0;
+  bool mem = t.start && t.end && t.first && ms;
+  mlc_status_t *st = mem ? mlc_cli_session_open(o, true, &s)
+                         : MLC_ERR(OUT_OF_MEMORY, "timings");
   for (int i = 0; !st && i < o->warmup; i++)
     st = mlc_cli_from_rt(mlcrt_session_run(s.session));
-  for (int i = 0; !st && i < o->iters; i++) {
-    double t0 = now_ms();
-    st = mlc_cli_from_rt(mlcrt_session_run(s.session));
-    times[i] = now_ms() - t0;
-  }
+  if (!st) st = timed_runs(o, &s, &t);
   if (!st) {
-    stats_t stats = compute_stats(times, o->iters);
+    for (int i = 0; i < o->iters; i++) ms[i] = (double)(t.end[i] - t.start[i]) / 1e6;
+    stats_t stats = compute_stats(ms, o->iters);
     report(o, &s, &stats);
+    if (o->profile) st = profile_report(o, &s, &t);
   }
-  if (times) mlc_cli_session_close(&s);
-  free(times);
+  if (mem) mlc_cli_session_close(&s);
+  free(t.start);
+  free(t.end);
+  free(t.first);
+  free(ms);
   return st;
 }
 

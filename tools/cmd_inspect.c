@@ -2,7 +2,8 @@
  *
  * A file starting with the ELF magic is a compiled model: it is opened
  * with dlopen and its descriptor (model_abi.h) printed as is, without
- * loading weights.  Anything else is imported as ONNX: inputs and outputs
+ * loading weights; from ABI 2 on that includes the call table (each call's
+ * kernel, tiles, flops and ONNX nodes, the names as JSON strings).  Anything else is imported as ONNX: inputs and outputs
  * as declared, the op histogram and parameter count of the imported graph,
  * then shape inference (symbolic dims bound as for compile) for the FLOPs
  * estimate.  With --dot only the Graphviz rendering (of the graph after
@@ -16,6 +17,7 @@
 #include "passes/pass.h"
 #include "tools/cli.h"
 #include "tools/graph_stats.h"
+#include "tools/profile.h"
 
 static bool is_elf(const char *path) {
   unsigned char magic[4] = {0};
@@ -51,6 +53,18 @@ static void print_descriptor(const mlc_abi_model_t *m) {
   printf("weights:  %llu bytes, %s%s\n", (unsigned long long)m->weights_bytes,
          m->weights_file ? "file " : "embedded",
          m->weights_file ? m->weights_file : "");
+  if (m->abi_version < 2) return;
+  printf("calls (%d):\n", (int)m->num_calls);
+  for (int32_t i = 0; i < m->num_calls && m->calls; i++) {
+    const mlc_abi_call_t *c = &m->calls[i];
+    printf("  %-20s tiles %-6lld flops %-12lld nodes ", c->kernel ? c->kernel : "?",
+           (long long)c->tiles, (long long)c->flops);
+    for (int32_t j = 0; j < c->num_nodes && c->nodes; j++) {
+      if (j) fputs(", ", stdout);
+      mlc_json_string(stdout, c->nodes[j]);
+    }
+    fputc('\n', stdout);
+  }
 }
 
 static mlc_status_t *inspect_library(const char *path) {
@@ -64,10 +78,12 @@ static mlc_status_t *inspect_library(const char *path) {
   mlc_status_t *st = NULL;
   if (!m)
     st = MLC_ERR(INVALID_MODEL, "%s: not an mlc model (no mlc_model_get)", path);
-  else if (m->abi_version != MLC_ABI_VERSION ||
-           m->struct_size < sizeof(mlc_abi_model_t))
+  else if (m->abi_version < MLC_ABI_VERSION_MIN || m->abi_version > MLC_ABI_VERSION ||
+           m->struct_size < (m->abi_version == 1 ? MLC_ABI_MODEL_V1_SIZE
+                                                 : sizeof(mlc_abi_model_t)))
     st = MLC_ERR(INVALID_MODEL, "%s: model ABI %u (size %u), this mlc reads "
-                 "ABI %u", path, m->abi_version, m->struct_size, MLC_ABI_VERSION);
+                 "ABI %u to %u", path, m->abi_version, m->struct_size,
+                 MLC_ABI_VERSION_MIN, MLC_ABI_VERSION);
   else
     print_descriptor(m);
   dlclose(h);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/timer.h"
 #include "codegen/llvm.h"
 #include "frontend/onnx.h"
 #include "passes/lower.h"
@@ -202,7 +203,9 @@ static mlc_status_t *load(const mlc_compile_options_t *o, mlc_pass_ctx_t *ctx,
                           bool optimize, mlc_graph_t **out_graph) {
   mlc_graph_t *g = NULL;
   if (!o->model_path) return MLC_ERR(INVALID_ARGUMENT, "no model path given");
+  double t0 = mlc_timer_now_ms();
   MLC_RETURN_IF(mlc_onnx_import_file(o->model_path, NULL, &g));
+  if (ctx->time_passes) mlc_timer_report(ctx->diag, "import", mlc_timer_now_ms() - t0);
   mlc_status_t *st = freeze_inputs(o, g);
   if (!st) st = bind_dims(o, g);
   if (!st && optimize) {
@@ -360,6 +363,7 @@ static mlc_status_t *emit_native(const mlc_compile_options_t *o,
       .model_name = name,
       .opt_level = o->opt_level,
       .weights_embed_limit = o->weights_embed_limit,
+      .time_out = o->time_passes ? diag_of(o) : NULL,
   };
   mlc_status_t *st = strcmp(o->output_path, "-") == 0
                          ? emit_native_stdout(p, t, &cg)
@@ -373,7 +377,10 @@ static mlc_status_t *compile_graph(const mlc_compile_options_t *o,
                                    mlc_pass_ctx_t *ctx, mlc_graph_t *g) {
   if (o->emit == MLC_EMIT_KIND_GRAPH) return emit_graph(o, g);
   mlc_program_t p = {0};
+  double t0 = mlc_timer_now_ms();
   mlc_status_t *st = mlc_lower_program(ctx, g, &p);
+  if (!st && ctx->time_passes)
+    mlc_timer_report(ctx->diag, "lower", mlc_timer_now_ms() - t0);
   if (!st) st = mlc_tpipeline_run_default(ctx, &p);
   if (!st)
     st = o->emit == MLC_EMIT_KIND_TILE ? emit_tile(o, &p)
@@ -390,10 +397,13 @@ static mlc_status_t *compile(const mlc_compile_options_t *o) {
   mlc_target_t target;
   mlc_pass_ctx_t ctx;
   mlc_graph_t *g = NULL;
+  double t0 = mlc_timer_now_ms();
   MLC_RETURN_IF(make_ctx(o, &target, &ctx));
   MLC_RETURN_IF(load(o, &ctx, true, &g));
   mlc_status_t *st = compile_graph(o, &ctx, g);
   mlc_graph_destroy(g);
+  if (!st && o->time_passes)
+    mlc_timer_report(ctx.diag, "total", mlc_timer_now_ms() - t0);
   return st;
 }
 

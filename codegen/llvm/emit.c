@@ -8,6 +8,9 @@
  * (never an LLVM constant) when it fits opts->weights_embed_limit, else it
  * goes to "<output>.weights" (descriptor: weights_file + FNV-1a hash).
  * Intermediate files live in a private mkdtemp folder, always removed.
+ * With opts->time_out, each step reports its time there (--time-passes):
+ * "llvm: weights", "llvm: emit ir", "llvm: optimize", "llvm: object" (or
+ * "llvm: write ir"/"llvm: assembly"), "link", "header".
  */
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/timer.h"
 #include "codegen/header.h"
 #include "codegen/llvm.h"
 #include "codegen/llvm/cg.h"
@@ -317,23 +321,36 @@ static mlc_status_t *write_output(emit_t *e, mlc_cg_t *cg, LLVMTargetMachineRef 
   }
   case MLC_EMIT_ASM: return emit_code(tm, cg->mod, out, LLVMAssemblyFile);
   case MLC_EMIT_SO:
-  case MLC_EMIT_OBJ:
+  case MLC_EMIT_OBJ: {
+    double t0 = mlc_timer_now_ms();
     MLC_RETURN_IF(emit_code(tm, cg->mod, tmp_path(e, "code.o"), LLVMObjectFile));
-    return link_output(e);
+    mlc_timer_lap(e->o->time_out, "llvm: object", &t0);
+    MLC_RETURN_IF(link_output(e));
+    mlc_timer_lap(e->o->time_out, "link", &t0);
+    return NULL;
+  }
   }
   return MLC_ERR(INVALID_ARGUMENT, "unknown emit kind %d", (int)e->o->emit);
 }
 
 static mlc_status_t *emit_in_tmp(emit_t *e) {
+  FILE *tf = e->o->time_out;
+  double t0 = mlc_timer_now_ms();
   MLC_RETURN_IF(prepare_weights(e));
+  mlc_timer_lap(tf, "llvm: weights", &t0);
   LLVMTargetMachineRef tm;
   MLC_RETURN_IF(make_tm(e, &tm));
   mlc_cg_t cg = {0};
   cg_init(&cg, e, tm);
   cg.b = LLVMCreateBuilderInContext(cg.ctx);
   mlc_status_t *st = build_module(&cg, e);
+  if (!st) mlc_timer_lap(tf, "llvm: emit ir", &t0);
   if (!st) st = optimize(&cg, e, tm);
+  if (!st) mlc_timer_lap(tf, "llvm: optimize", &t0);
   if (!st) st = write_output(e, &cg, tm);
+  bool text = e->o->emit == MLC_EMIT_LLVM || e->o->emit == MLC_EMIT_ASM;
+  if (!st && text)
+    mlc_timer_lap(tf, e->o->emit == MLC_EMIT_LLVM ? "llvm: write ir" : "llvm: assembly", &t0);
   if (!st && e->diag_error) st = MLC_ERR(INTERNAL, "LLVM: %s", e->diag_error);
   LLVMDisposeBuilder(cg.b);
   LLVMDisposeModule(cg.mod);
@@ -355,8 +372,11 @@ mlc_status_t *mlc_llvm_emit(const mlc_program_t *p, const mlc_target_t *t,
   MLC_RETURN_IF(mlc_cg_tmpdir_create(e.tmp, sizeof e.tmp));
   mlc_status_t *st = emit_in_tmp(&e);
   mlc_cg_tmpdir_remove(e.tmp);
-  if (!st && opts->header_path)
+  double t0 = mlc_timer_now_ms();
+  if (!st && opts->header_path) {
     st = mlc_codegen_write_header(p, e.model, opts->header_path);
+    mlc_timer_lap(opts->time_out, "header", &t0);
+  }
   free(e.weights_file);
   free(e.diag_error);
   return mlc_status_annotate(st, "emitting %s", opts->output_path);

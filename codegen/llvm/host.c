@@ -3,8 +3,12 @@
  *   run(exec, weights, arena, inputs, outputs)   internal; the host plan:
  *       for each kernel, in order, a stack array of buffer pointers
  *       (inputs[i]/outputs[i]/weights/arena + offset) and one call, either
- *       exec->parallel_for(pool, ntiles, kernel, bufs) or kernel(bufs, 0, n).
- *   the descriptor (mlc_abi_model_t, include/mlc/model_abi.h), a constant;
+ *       exec->parallel_for(pool, ntiles, kernel, bufs) or kernel(bufs, 0, n),
+ *       bracketed by exec->on_call(hook_ctx, i, BEGIN/END) when that
+ *       profiling hook is set (one branch each when it is not).
+ *   the descriptor (mlc_abi_model_t, include/mlc/model_abi.h), a constant,
+ *       with the call table: per call of the plan, the kernel's name, the
+ *       ONNX nodes it computes, its tile count and flops;
  *   mlc_model_get / <model>_model_get       exported, return the descriptor;
  *   <model>_run(workspace, weights, in0.., out0..)   exported, typed entry
  *       for static linking: single-threaded, weights NULL = embedded blob.
@@ -85,7 +89,9 @@ static LLVMValueRef weights_symbol(mlc_cg_t *cg) {
 typedef struct host {
   mlc_cg_t *cg;
   LLVMBuilderRef b;
-  LLVMValueRef fn, bufs, pf, pool;
+  LLVMValueRef fn, bufs, pf, pool, hook, hook_ctx;
+  LLVMValueRef expect;  /* llvm.expect.i1: the hook is expected unset */
+  LLVMTypeRef expect_t;
 } host_t;
 
 static LLVMValueRef idx_ptr(host_t *h, LLVMValueRef base, int64_t i) {
@@ -115,26 +121,53 @@ static mlc_status_t *buf_pointer(host_t *h, const mlc_tkernel_t *k, int i,
   return NULL;
 }
 
-/* exec ? exec->parallel_for : NULL, and exec->pool. */
+/* Field i of *exec in the "exec" block, or NULL (phi) without an exec. */
+static LLVMValueRef exec_field(host_t *h, LLVMValueRef exec, int64_t i,
+                               LLVMBasicBlockRef *bb) {
+  LLVMValueRef v = LLVMBuildLoad2(h->b, h->cg->t_ptr, idx_ptr(h, exec, i), "");
+  LLVMBasicBlockRef here = LLVMGetInsertBlock(h->b);
+  LLVMPositionBuilderAtEnd(h->b, bb[2]);
+  LLVMValueRef phi = LLVMBuildPhi(h->b, h->cg->t_ptr, "");
+  LLVMValueRef in[2] = {LLVMConstNull(h->cg->t_ptr), v};
+  LLVMAddIncoming(phi, in, bb, 2);
+  LLVMPositionBuilderAtEnd(h->b, here);
+  return phi;
+}
+
+/* exec ? exec->{pool, parallel_for, on_call, hook_ctx} : NULLs. */
 static void load_exec(host_t *h) {
   mlc_cg_t *cg = h->cg;
   LLVMValueRef exec = LLVMGetParam(h->fn, 0);
-  LLVMBasicBlockRef entry = LLVMGetInsertBlock(h->b);
-  LLVMBasicBlockRef ld = LLVMAppendBasicBlockInContext(cg->ctx, h->fn, "exec");
-  LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(cg->ctx, h->fn, "plan");
-  LLVMBuildCondBr(h->b, LLVMBuildIsNull(h->b, exec, ""), join, ld);
-  LLVMPositionBuilderAtEnd(h->b, ld);
-  LLVMValueRef pool = LLVMBuildLoad2(h->b, cg->t_ptr, exec, "pool");
-  LLVMValueRef pf = LLVMBuildLoad2(h->b, cg->t_ptr, idx_ptr(h, exec, 1), "pf");
-  LLVMBuildBr(h->b, join);
-  LLVMPositionBuilderAtEnd(h->b, join);
-  h->pf = LLVMBuildPhi(h->b, cg->t_ptr, "parallel_for");
-  h->pool = LLVMBuildPhi(h->b, cg->t_ptr, "pool");
-  LLVMValueRef null = LLVMConstNull(cg->t_ptr);
-  LLVMValueRef v1[2] = {null, pf}, v2[2] = {null, pool};
-  LLVMBasicBlockRef bb[2] = {entry, ld};
-  LLVMAddIncoming(h->pf, v1, bb, 2);
-  LLVMAddIncoming(h->pool, v2, bb, 2);
+  LLVMBasicBlockRef bb[3] = {LLVMGetInsertBlock(h->b),
+                             LLVMAppendBasicBlockInContext(cg->ctx, h->fn, "exec"),
+                             LLVMAppendBasicBlockInContext(cg->ctx, h->fn, "plan")};
+  LLVMBuildCondBr(h->b, LLVMBuildIsNull(h->b, exec, ""), bb[2], bb[1]);
+  LLVMPositionBuilderAtEnd(h->b, bb[1]);
+  h->pool = exec_field(h, exec, 0, bb);
+  h->pf = exec_field(h, exec, 1, bb);
+  h->hook = exec_field(h, exec, 2, bb);
+  h->hook_ctx = exec_field(h, exec, 3, bb);
+  LLVMBuildBr(h->b, bb[2]);
+  LLVMPositionBuilderAtEnd(h->b, bb[2]);
+}
+
+/* if (hook) hook(hook_ctx, call, phase); */
+static void call_hook(host_t *h, size_t call, int phase) {
+  mlc_cg_t *cg = h->cg;
+  LLVMBasicBlockRef yes = LLVMAppendBasicBlockInContext(cg->ctx, h->fn, "hook");
+  LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, h->fn, "");
+  LLVMValueRef set = LLVMBuildIsNotNull(h->b, h->hook, "");
+  LLVMValueRef eargs[2] = {set, LLVMConstInt(cg->t_i1, 0, 0)};
+  set = LLVMBuildCall2(h->b, h->expect_t, h->expect, eargs, 2, "");
+  LLVMBuildCondBr(h->b, set, yes, next);
+  LLVMPositionBuilderAtEnd(h->b, yes);
+  LLVMTypeRef ps[3] = {cg->t_ptr, cg->t_i32, cg->t_i32};
+  LLVMTypeRef ht = LLVMFunctionType(cg->t_void, ps, 3, 0);
+  LLVMValueRef args[3] = {h->hook_ctx, LLVMConstInt(cg->t_i32, call, 0),
+                          LLVMConstInt(cg->t_i32, (unsigned long long)phase, 0)};
+  LLVMBuildCall2(h->b, ht, h->hook, args, 3, "");
+  LLVMBuildBr(h->b, next);
+  LLVMPositionBuilderAtEnd(h->b, next);
 }
 
 static void call_kernel(host_t *h, LLVMValueRef fn, int64_t ntiles) {
@@ -170,6 +203,9 @@ static mlc_status_t *emit_run(mlc_cg_t *cg, LLVMValueRef *fns) {
   for (size_t i = 0; i < p->kernels.len; i++)
     if (p->kernels.data[i]->nbufs > maxb) maxb = p->kernels.data[i]->nbufs;
   h.bufs = LLVMBuildAlloca(h.b, LLVMArrayType2(cg->t_ptr, (uint64_t)maxb), "bufs");
+  unsigned eid = LLVMLookupIntrinsicID("llvm.expect", 11);
+  h.expect = LLVMGetIntrinsicDeclaration(cg->mod, eid, &cg->t_i1, 1);
+  h.expect_t = LLVMIntrinsicGetType(cg->ctx, eid, &cg->t_i1, 1);
   load_exec(&h);
   mlc_status_t *err = NULL;
   for (size_t i = 0; i < p->kernels.len && !err; i++) {
@@ -179,7 +215,10 @@ static mlc_status_t *emit_run(mlc_cg_t *cg, LLVMValueRef *fns) {
       err = buf_pointer(&h, k, j, &ptr);
       if (!err) LLVMBuildStore(h.b, ptr, idx_ptr(&h, h.bufs, j));
     }
-    if (!err) call_kernel(&h, fns[i], mlc_cg_ntiles(k));
+    if (err) break;
+    call_hook(&h, i, MLC_ABI_CALL_BEGIN);
+    call_kernel(&h, fns[i], mlc_cg_ntiles(k));
+    call_hook(&h, i, MLC_ABI_CALL_END);
   }
   LLVMBuildRet(h.b, LLVMConstInt(cg->t_i32, 0, 0));
   LLVMDisposeBuilder(h.b);
@@ -241,13 +280,52 @@ static LLVMValueRef tensor_array(mlc_cg_t *cg, mlc_value_t *const *vs, size_t n,
 static LLVMValueRef i32c(mlc_cg_t *cg, uint64_t v) { return LLVMConstInt(cg->t_i32, v, 0); }
 static LLVMValueRef i64c(mlc_cg_t *cg, uint64_t v) { return LLVMConstInt(cg->t_i64, v, 0); }
 
+/* mlc_abi_call_t: kernel, nodes, num_nodes, reserved, tiles, flops. */
+static LLVMTypeRef call_type(mlc_cg_t *cg) {
+  LLVMTypeRef f[6] = {cg->t_ptr, cg->t_ptr, cg->t_i32, cg->t_i32, cg->t_i64, cg->t_i64};
+  return LLVMStructTypeInContext(cg->ctx, f, 6, 0);
+}
+
+static LLVMValueRef call_desc(mlc_cg_t *cg, const mlc_tkernel_t *k) {
+  LLVMValueRef nodes = LLVMConstNull(cg->t_ptr);
+  if (k->nnodes > 0) {
+    LLVMValueRef *n = calloc((size_t)k->nnodes, sizeof *n);
+    if (!n) return NULL;
+    for (int i = 0; i < k->nnodes; i++) n[i] = cstr(cg, k->nodes[i]);
+    nodes = private_global(cg, LLVMConstArray2(cg->t_ptr, n, (uint64_t)k->nnodes),
+                           ".nodes");
+    free(n);
+  }
+  LLVMValueRef f[6] = {cstr(cg, k->name), nodes, i32c(cg, (uint64_t)k->nnodes), i32c(cg, 0),
+                       i64c(cg, (uint64_t)mlc_cg_ntiles(k)),
+                       i64c(cg, (uint64_t)(k->flops > 0 ? k->flops : 0))};
+  return LLVMConstNamedStruct(call_type(cg), f, 6);
+}
+
+/* The call table: one entry per call of the plan (emit_run's order). */
+static LLVMValueRef call_table(mlc_cg_t *cg) {
+  size_t n = cg->prog->kernels.len;
+  if (n == 0) return LLVMConstNull(cg->t_ptr);
+  LLVMValueRef *el = calloc(n, sizeof *el);
+  if (!el) return NULL;
+  for (size_t i = 0; i < n && el; i++)
+    if (!(el[i] = call_desc(cg, cg->prog->kernels.data[i]))) {
+      free(el);
+      return NULL;
+    }
+  LLVMValueRef arr = LLVMConstArray2(call_type(cg), el, n);
+  free(el);
+  return private_global(cg, arr, ".calls");
+}
+
 static LLVMValueRef emit_descriptor(mlc_cg_t *cg, const char *weights_file,
-                                    uint64_t weights_hash) {
+                                    uint64_t weights_hash, LLVMValueRef calls) {
   const mlc_graph_t *g = cg->prog->graph;
   LLVMTypeRef P = cg->t_ptr, I32 = cg->t_i32, I64 = cg->t_i64;
-  LLVMTypeRef ft[16] = {I32, I32, P, P, P, I32, I32, P, P, I64, I64, I64, P, P, I64, P};
-  LLVMTypeRef mt = LLVMStructTypeInContext(cg->ctx, ft, 16, 0);
-  LLVMValueRef f[16] = {
+  LLVMTypeRef ft[19] = {I32, I32, P, P, P, I32, I32, P, P, I64, I64, I64, P, P, I64, P,
+                        I32, I32, P};
+  LLVMTypeRef mt = LLVMStructTypeInContext(cg->ctx, ft, 19, 0);
+  LLVMValueRef f[19] = {
       i32c(cg, MLC_ABI_VERSION), i32c(cg, sizeof(mlc_abi_model_t)),
       cstr(cg, cg->model_name), cstr(cg, MLC_PRODUCER), cstr(cg, cg->target->name),
       i32c(cg, g->inputs.len), i32c(cg, g->outputs.len),
@@ -256,8 +334,9 @@ static LLVMValueRef emit_descriptor(mlc_cg_t *cg, const char *weights_file,
       i64c(cg, (uint64_t)cg->prog->arena_bytes), i64c(cg, 64),
       i64c(cg, (uint64_t)cg->prog->weights_bytes), weights_symbol(cg),
       cstr(cg, weights_file), i64c(cg, weights_hash),
-      LLVMGetNamedFunction(cg->mod, "run")};
-  LLVMValueRef d = private_global(cg, LLVMConstNamedStruct(mt, f, 16), "mlc_descriptor");
+      LLVMGetNamedFunction(cg->mod, "run"),
+      i32c(cg, cg->prog->kernels.len), i32c(cg, 0), calls};
+  LLVMValueRef d = private_global(cg, LLVMConstNamedStruct(mt, f, 19), "mlc_descriptor");
   LLVMSetLinkage(d, LLVMInternalLinkage);
   LLVMSetAlignment(d, 8);
   return d;
@@ -298,7 +377,12 @@ static void emit_typed_run(mlc_cg_t *cg, const char *name) {
 mlc_status_t *mlc_cg_host(mlc_cg_t *cg, LLVMValueRef *fns,
                           const char *weights_file, uint64_t weights_hash) {
   MLC_RETURN_IF(emit_run(cg, fns));
-  LLVMValueRef desc = emit_descriptor(cg, weights_file, weights_hash);
+  if (cg->prog->kernels.len > INT32_MAX)
+    return MLC_ERR(UNSUPPORTED, "%zu kernel calls: the call table holds at most %d",
+                   cg->prog->kernels.len, INT32_MAX);
+  LLVMValueRef calls = call_table(cg);
+  if (!calls) return MLC_ERR(OUT_OF_MEMORY, "call table");
+  LLVMValueRef desc = emit_descriptor(cg, weights_file, weights_hash, calls);
   char *mget = prefixed(cg, "_model_get"), *mrun = prefixed(cg, "_run");
   if (!mget || !mrun) {
     free(mget);

@@ -135,6 +135,51 @@ mlcrt_status_t *mlcrt_session_bind_output_checked(
 /* Runs the model on the bound tensors. */
 mlcrt_status_t *mlcrt_session_run(mlcrt_session_t *session);
 
+/* ---- profiling ------------------------------------------------------------
+ *
+ * A compiled model's host plan is a fixed sequence of kernel calls; the
+ * model describes each (models compiled with ABI version 2 and later; an
+ * older model has none).  With profiling enabled on a session, every run
+ * appends one event per call, in plan order, timed on the thread that runs
+ * the plan (the one calling mlcrt_session_run): start and end with
+ * CLOCK_MONOTONIC in nanoseconds, so they compare with the caller's own
+ * clock_gettime(CLOCK_MONOTONIC) readings.  The cost is two clock reads per
+ * call while enabled, one predictable branch per call while not. */
+typedef struct mlcrt_call_info {
+  const char *kernel;       /* kernel function; de-duplicated calls share it */
+  int32_t num_nodes;
+  const char *const *nodes; /* ONNX node names it computes (any characters:
+                               escape them when writing JSON) */
+  int64_t tiles;            /* grid size */
+  int64_t flops;            /* estimated floating-point work, 0 if unknown */
+} mlcrt_call_info_t;
+
+/* Calls in the model's plan: 0 for a model without a call table, -1 if
+ * model is NULL. */
+int32_t mlcrt_model_num_calls(const mlcrt_model_t *model);
+mlcrt_status_t *mlcrt_model_call_info(const mlcrt_model_t *model,
+                                      int32_t index,
+                                      mlcrt_call_info_t *out_info);
+
+typedef struct mlcrt_profile_event {
+  int32_t call;     /* index for mlcrt_model_call_info */
+  int32_t thread;   /* 0: the thread that called mlcrt_session_run */
+  int64_t start_ns; /* CLOCK_MONOTONIC */
+  int64_t end_ns;
+} mlcrt_profile_event_t;
+
+/* Turns event recording on (nonzero) or off.  Events already recorded are
+ * kept either way.  MLCRT_FAILED_PRECONDITION when enabling on a model
+ * without a call table (compiled by an older mlc: recompile it). */
+mlcrt_status_t *mlcrt_session_set_profiling(mlcrt_session_t *session,
+                                            int enabled);
+/* The events recorded since the session's creation or the last clear, in
+ * order.  The pointer stays valid until the next run, clear or release. */
+mlcrt_status_t *mlcrt_session_profile_events(
+    const mlcrt_session_t *session, const mlcrt_profile_event_t **out_events,
+    size_t *out_count);
+void mlcrt_session_profile_clear(mlcrt_session_t *session);
+
 /* "0.1.0" */
 const char *mlcrt_version(void);
 

@@ -155,7 +155,7 @@ static void test_side_file_weights(void **state) {
   for (int i = 0; i < 16; i++) x[i] = (float)i - 3.0f;
   void *ins[1] = {x}, *outs[1] = {y};
   cg_pool_t pool = {0};
-  mlc_abi_exec_t exec = {&pool, cg_reverse_for};
+  mlc_abi_exec_t exec = {.pool = &pool, .parallel_for = cg_reverse_for};
   assert_int_equal(m->run(&exec, blob, NULL, ins, outs), 0);
   assert_int_equal(pool.calls, 1);
   for (int i = 0; i < 16; i++) assert_float_equal(y[i], x[i] * (float)(i % 4 + 1) + 1.0f, 1e-6);

@@ -102,9 +102,59 @@ static void build_net(cg_fix_t *f) {
   w->storage = (mlc_storage_t){MLC_STORAGE_WEIGHT, 0, 0};
   f->p.weights_bytes = 64;
   f->p.arena_bytes = 192;
-  cg_add_kernel(f, k_add(0, 1, 2));
+  mlc_tkernel_t *add = k_add(0, 1, 2);
+  static const char *const names[2] = {"add \"q\"", "relu\\1"};
+  assert_true(mlc_tkernel_set_nodes(add, names, 2));
+  add->flops = 32;
+  cg_add_kernel(f, add);
   cg_add_kernel(f, k_sum());
   cg_add_kernel(f, k_mm());
+}
+
+/* exec->on_call: records (call, phase, pool calls so far) in order. */
+typedef struct hook_log {
+  cg_pool_t *pool;
+  int n;
+  int32_t call[8], phase[8], pool_calls[8];
+} hook_log_t;
+
+static void log_call(void *ctx, int32_t call, int32_t phase) {
+  hook_log_t *l = ctx;
+  if (l->n < 8) {
+    l->call[l->n] = call;
+    l->phase[l->n] = phase;
+    l->pool_calls[l->n] = l->pool->calls;
+  }
+  l->n++;
+}
+
+/* The call table and the profiling hook: each call bracketed, in order,
+ * its parallel_for inside the bracket. */
+static void check_calls(const mlc_abi_model_t *m, const float *x, void *arena,
+                        void **outs) {
+  assert_int_equal(m->abi_version, MLC_ABI_VERSION);
+  assert_int_equal(m->num_calls, 3);
+  assert_string_equal(m->calls[0].kernel, "add_bcast");
+  assert_int_equal(m->calls[0].num_nodes, 2);
+  assert_string_equal(m->calls[0].nodes[0], "add \"q\"");
+  assert_string_equal(m->calls[0].nodes[1], "relu\\1");
+  assert_int_equal(m->calls[0].flops, 32);
+  assert_string_equal(m->calls[2].kernel, "matmul_tile");
+  assert_int_equal(m->calls[1].num_nodes, 0);
+  int64_t tiles[3] = {4, 2, 4};
+  for (int i = 0; i < 3; i++) assert_int_equal(m->calls[i].tiles, tiles[i]);
+  cg_pool_t pool = {0};
+  hook_log_t log = {.pool = &pool};
+  mlc_abi_exec_t exec = {.pool = &pool, .parallel_for = cg_reverse_for,
+                         .on_call = log_call, .hook_ctx = &log};
+  const void *ins[1] = {x};
+  assert_int_equal(m->run(&exec, m->weights, arena, (void *const *)ins, outs), 0);
+  assert_int_equal(log.n, 6);
+  for (int i = 0; i < 6; i++) {
+    assert_int_equal(log.call[i], i / 2);
+    assert_int_equal(log.phase[i], i % 2 ? MLC_ABI_CALL_END : MLC_ABI_CALL_BEGIN);
+    assert_int_equal(log.pool_calls[i], i / 2 + i % 2);
+  }
 }
 
 static void net_reference(const float *x, float *sum, float *mm) {
@@ -160,7 +210,7 @@ static void run_net(int opt_level) {
   check_net(x, sum, mm);
 
   cg_pool_t pool = {0};
-  mlc_abi_exec_t exec = {&pool, cg_reverse_for};
+  mlc_abi_exec_t exec = {.pool = &pool, .parallel_for = cg_reverse_for};
   memset(sum, 0, sizeof sum);
   memset(mm, 0, sizeof mm);
   assert_int_equal(m->run(&exec, m->weights, arena, ins, outs), 0);
@@ -168,9 +218,13 @@ static void run_net(int opt_level) {
   assert_int_equal(pool.calls, 3);   /* every kernel has > 1 tile */
   assert_int_equal(pool.tiles, 10);  /* 4 + 2 + 4 */
 
-  mlc_abi_exec_t noexec = {NULL, NULL}; /* no parallel_for: direct calls */
+  mlc_abi_exec_t noexec = {.pool = NULL}; /* no parallel_for: direct calls */
   memset(mm, 0, sizeof mm);
   assert_int_equal(m->run(&noexec, m->weights, arena, ins, outs), 0);
+  check_net(x, sum, mm);
+  memset(sum, 0, sizeof sum);
+  memset(mm, 0, sizeof mm);
+  check_calls(m, x, arena, outs);
   check_net(x, sum, mm);
 
   typedef int32_t (*typed_fn)(void *, const void *, const float *, float *, float *);

@@ -94,7 +94,7 @@ static void diff_kernel(mlc_tkernel_t *k, const void *const *data, const char *w
   snprintf(file, sizeof file, "d%d.so", n_so++);
   const mlc_abi_model_t *m = cg_build(&F, file, 2);
   cg_pool_t pool = {0};
-  mlc_abi_exec_t exec = {&pool, cg_reverse_for};
+  mlc_abi_exec_t exec = {.pool = &pool, .parallel_for = cg_reverse_for};
   assert_int_equal(m->run(&exec, NULL, NULL, got, got), 0);
   for (int i = 0; i < nb; i++) {
     if (!k->bufs[i].written) continue;

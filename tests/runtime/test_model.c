@@ -89,7 +89,7 @@ static void test_bad_files(void **state) {
   expect_error(mlcrt_model_load(e->nosym, &m), MLCRT_INCOMPATIBLE,
                "no symbol mlc_model_get");
   expect_error(mlcrt_model_load(e->abi, &m), MLCRT_INCOMPATIBLE,
-               "ABI version 7, this runtime reads 1");
+               "ABI version 7, this runtime reads 1 to 2 (the model needs a newer libmlcrt)");
   expect_error(mlcrt_model_load(e->size, &m), MLCRT_INCOMPATIBLE,
                "descriptor is 16 bytes");
   expect_error(mlcrt_model_load(e->nbytes, &m), MLCRT_INCOMPATIBLE,
@@ -209,7 +209,8 @@ static void test_bad_descriptors(void **state) {
   static const mlc_abi_tensor_t negdim[1] = {{"x", 1, 1, neg, NULL, 12}};
   const mlc_abi_model_t good = {MLC_ABI_VERSION, sizeof(mlc_abi_model_t),
                                 "hand", "test", "generic", 1, 1, t, t, 0, 64,
-                                16, (const void *)dims, NULL, 0, dummy_run};
+                                16, (const void *)dims, NULL, 0, dummy_run,
+                                0, 0, NULL};
   mlcrt_model_t *m = NULL;
   assert_null(mlcrt_model_from_descriptor(&good, NULL, &m));
   assert_int_equal(mlcrt_model_num_inputs(m), 1);

@@ -157,6 +157,8 @@ static void test_usage_errors(void **state) {
   USAGE(pb, "bad value", "bench", "m.so", "--iters", "0");
   USAGE(pb, "bad value", "bench", "m.so", "--warmup", "many");
   USAGE(pb, "no model", "bench", "--json");
+  USAGE(pb, "bad value", "bench", "m.so", "--profile-runs", "0");
+  USAGE(pb, "needs a value", "bench", "m.so", "--profile");
   USAGE(pi, "no file", "inspect", "--dot");
   USAGE(pi, "more than one", "inspect", "a.onnx", "b.onnx");
   USAGE(pi, "--dim", "inspect", "a.onnx", "--dim", "batch");
@@ -229,11 +231,14 @@ static void test_run_and_bench_ok(void **state) {
   assert_int_equal(o.format, MLC_OUT_PB);
   assert_int_equal(o.threads, 4);
   mlc_cli_run_free(&o);
-  char *bargv[] = {"bench", "m.so", "--warmup", "0", "--iters", "7", "--json", NULL};
-  assert_int_equal(mlc_cli_parse_bench(7, bargv, s.out, s.err, &o), MLC_CLI_CONTINUE);
+  char *bargv[] = {"bench", "m.so", "--warmup", "0", "--iters", "7", "--json",
+                   "--profile", "t.json", "--profile-runs=3", NULL};
+  assert_int_equal(mlc_cli_parse_bench(10, bargv, s.out, s.err, &o), MLC_CLI_CONTINUE);
   assert_int_equal(o.warmup, 0);
   assert_int_equal(o.iters, 7);
   assert_true(o.json);
+  assert_string_equal(o.profile, "t.json");
+  assert_int_equal(o.profile_runs, 3);
   assert_int_equal(o.ninputs, 0);
   mlc_cli_run_free(&o);
   close_streams(&s);

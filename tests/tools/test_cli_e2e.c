@@ -4,8 +4,8 @@
  * Python and no data files:
  *     y = Relu(Add(x[N, 3], b[3]))   b = [1, -2, 3]
  * It checks exit codes (0, 1, 2), compile -> run -> outputs, the shape
- * check of run, inspect of both file kinds, bench --json and the --dim
- * error. */
+ * check of run, inspect of both file kinds, bench --json, the --dim
+ * error and the steps --time-passes reports. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -269,6 +269,8 @@ static void test_inspect_bench_emit(void **state) {
   EXPECT(0, "inspect net1.so");
   assert_non_null(strstr(out_text, "model:    net1"));
   assert_non_null(strstr(out_text, "1 (N)"));
+  assert_non_null(strstr(out_text, "calls (1):")); /* Add+Relu fused */
+  assert_non_null(strstr(out_text, "nodes \"add0\", \"relu0\"\n"));
   EXPECT(0, "bench net1.so --iters 3 --warmup 1 --json");
   assert_non_null(strstr(out_text, "\"median_ms\""));
   assert_non_null(strstr(out_text, "\"iters\": 3"));
@@ -315,6 +317,30 @@ static void test_tile_pass_options(void **state) {
   assert_non_null(strstr(err_text, "no pass named 'dedupe'"));
 }
 
+/* --time-passes: one "time: <step> <ms> ms" line per step, in order,
+ * from the import to the link, then the total. */
+static void test_time_passes(void **state) {
+  (void)state;
+  NEED_MLC();
+  EXPECT(0, "compile net.onnx -o timed.so --time-passes");
+  const char *steps[] = {"import", "infer-shapes", "plan-memory", "lower",
+                         "llvm: weights", "llvm: emit ir", "llvm: optimize",
+                         "llvm: object", "link", "header", "total"};
+  const char *at = err_text;
+  for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+    char line[64];
+    snprintf(line, sizeof line, "time: %-22s ", steps[i]);
+    const char *hit = strstr(at, line);
+    if (!hit) fail_msg("no '%s' after the previous step in:\n%s", line, err_text);
+    double ms = -1;
+    assert_int_equal(sscanf(hit + strlen(line), "%lf ms", &ms), 1);
+    assert_true(ms >= 0);
+    at = hit + strlen(line);
+  }
+  EXPECT(0, "compile net.onnx -o timed.o");
+  assert_null(strstr(err_text, "time:"));
+}
+
 /* Scalars: a rank-0 tensor has no dims array, which run, bench and the
  * .pb reader once passed to memcpy (UBSan: null argument). */
 static void test_scalar_io(void **state) {
@@ -345,6 +371,7 @@ int main(void) {
       cmocka_unit_test(test_inspect_bench_emit),
       cmocka_unit_test(test_tile_pass_options),
       cmocka_unit_test(test_scalar_io),
+      cmocka_unit_test(test_time_passes),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -7,10 +7,16 @@
  * the result.  Each tile stages a through the arena, and run returns 2 when
  * the arena is not aligned as the descriptor asks.
  *
+ * Its plan has two calls (ABI 2 call table): "clear" (the memset, node
+ * "zero out") and "add_tiles" (the tiles, nodes `add "a"` and `w\b`), each
+ * bracketed by exec->on_call when that hook is set.
+ *
  * Variants (-D):  FIX_ABI_VERSION=n  FIX_STRUCT_SIZE=n  FIX_NO_SYMBOL
  *   FIX_SIDE_WEIGHTS (file "fixture.weights", hash FIX_WEIGHTS_HASH)
  *   FIX_EMBED_WEIGHTS  FIX_RUN_FAILS  FIX_ARENA_ALIGN=n  FIX_BAD_NBYTES
  *   FIX_ARENA_BYTES=n
+ *   FIX_ABI_V1 (version 1, its struct size, a garbage call count that a
+ *   runtime must not read)  FIX_BAD_CALLS (2 calls, no table)
  */
 #include <stdint.h>
 #include <string.h>
@@ -20,6 +26,10 @@
 #define N 1024
 #define TILE 16
 
+#ifdef FIX_ABI_V1
+#define FIX_ABI_VERSION 1
+#define FIX_STRUCT_SIZE MLC_ABI_MODEL_V1_SIZE
+#endif
 #ifndef FIX_ABI_VERSION
 #define FIX_ABI_VERSION MLC_ABI_VERSION
 #endif
@@ -80,6 +90,29 @@ static void tile(void *p, int64_t begin, int64_t end) {
   }
 }
 
+static const char *const clear_nodes[1] = {"zero out"};
+static const char *const add_nodes[2] = {"add \"a\"", "w\\b"};
+static const mlc_abi_call_t calls[2] = {
+    {"clear", clear_nodes, 1, 0, 1, 0},
+    {"add_tiles", add_nodes, 2, 0, N / TILE, 2 * N},
+};
+#ifdef FIX_ABI_V1
+#define NUM_CALLS (-5)
+#define CALLS calls
+#elif defined(FIX_BAD_CALLS)
+#define NUM_CALLS 2
+#define CALLS 0
+#else
+#define NUM_CALLS 2
+#define CALLS calls
+#endif
+
+/* exec->on_call exists only from ABI 2 on. */
+static void hook(const mlc_abi_exec_t *exec, int32_t call, int32_t phase) {
+  if (FIX_ABI_VERSION >= 2 && exec && exec->on_call)
+    exec->on_call(exec->hook_ctx, call, phase);
+}
+
 static int32_t run(const mlc_abi_exec_t *exec, const void *weights,
                    void *arena, void *const *in, void *const *out) {
 #ifdef FIX_RUN_FAILS
@@ -88,11 +121,15 @@ static int32_t run(const mlc_abi_exec_t *exec, const void *weights,
   if ((uintptr_t)arena % FIX_ARENA_ALIGN) return 2;
   if ((WEIGHTS_BYTES != 0) != (weights != 0)) return 4;
   ctx_t c = {in[0], in[1], weights, out[0], arena};
+  hook(exec, 0, MLC_ABI_CALL_BEGIN);
   memset(c.sum, 0, N * 4);
+  hook(exec, 0, MLC_ABI_CALL_END);
+  hook(exec, 1, MLC_ABI_CALL_BEGIN);
   if (exec && exec->parallel_for)
     exec->parallel_for(exec->pool, N / TILE, tile, &c);
   else
     tile(&c, 0, N / TILE);
+  hook(exec, 1, MLC_ABI_CALL_END);
   return 0;
 }
 
@@ -115,6 +152,8 @@ static const mlc_abi_model_t model = {
 #endif
     .weights_hash = FIX_WEIGHTS_HASH,
     .run = run,
+    .num_calls = NUM_CALLS,
+    .calls = CALLS,
 };
 
 #ifdef FIX_NO_SYMBOL
