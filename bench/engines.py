@@ -25,12 +25,12 @@ call's own overhead and nothing else:
   tensors that share our buffers.
 
 `compile_mlc` runs `mlc compile` and measures its wall time and the peak
-RSS of that one process (os.wait4's rusage).
+RSS of that one process (the rusage from wait4 in a small launcher).
 """
 import ctypes
 import os
 import subprocess
-import threading
+import sys
 import time
 
 import numpy as np
@@ -58,31 +58,52 @@ def aligned_empty(shape, dtype, align=64):
 
 # ------------------------------------------------------------ mlc compile
 
+# Runs argv[2:] as a child and writes "SECONDS MAXRSS_KIB EXIT" to the file
+# argv[1].  The peak RSS must come from a small parent: a child forked from
+# this process (ONNX Runtime, OpenVINO and the models loaded) inherits its
+# high-water mark, which Linux keeps across exec.
+_LAUNCHER = """
+import os, sys, time
+t0 = time.monotonic()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write("%f %d %d" % (time.monotonic() - t0, ru.ru_maxrss,
+                          os.waitstatus_to_exitcode(status)))
+"""
+
+
 def compile_mlc(mlc, onnx_path, so_path, log_path, timeout):
     """Runs `mlc compile`; returns dict(seconds, peak_rss_mib) or raises
     EngineError with the compiler's last message line."""
     cmd = [mlc, "compile", onnx_path, "-o", so_path]
+    stats = log_path + ".rusage"
     with open(log_path, "w") as log:
         log.write(" ".join(cmd) + "\n")
         log.flush()
-        t0 = time.monotonic()
-        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        timer = threading.Timer(timeout, p.kill)
-        timer.start()
         try:
-            _, status, ru = os.wait4(p.pid, 0)
-        finally:
-            timer.cancel()
-        secs = time.monotonic() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode != 0:
+            subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, stats]
+                           + cmd, stdout=log, stderr=subprocess.STDOUT,
+                           timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise EngineError(f"compile: timed out after {timeout:.0f} s")
+    try:
+        with open(stats) as f:
+            secs, rss_kib, rc = f.read().split()
+        os.unlink(stats)
+    except (OSError, ValueError):
+        raise EngineError("compile: the launcher wrote no statistics")
+    if int(rc) != 0:
         with open(log_path) as f:
             lines = [ln.strip() for ln in f if ln.strip()]
-        why = lines[-1] if len(lines) > 1 else f"exit {p.returncode}"
-        if p.returncode < 0 and secs >= timeout:
-            why = f"timed out after {timeout:.0f} s"
+        why = lines[-1] if len(lines) > 1 else f"exit {rc}"
         raise EngineError("compile: " + why.replace("mlc: error: ", ""))
-    return dict(seconds=secs, peak_rss_mib=ru.ru_maxrss / 1024.0)
+    return dict(seconds=float(secs), peak_rss_mib=int(rss_kib) / 1024.0)
 
 
 # ------------------------------------------------------------------- mlc
@@ -285,7 +306,7 @@ class OvEngine(object):
             raise
         except Exception as e:  # OpenVINO raises RuntimeError and others
             raise EngineError(_first_line(e))
-        if "f32" not in self.precision:
+        if self.precision not in ("f32", "<Type: 'float32'>"):
             raise EngineError(f"inference precision is {self.precision}, "
                               "not f32")
         self._run = self.req.infer

@@ -171,9 +171,10 @@ def render(doc):
     m = doc["machine"]
     lines = [f"machine: {m['cpu']}, {m['cpus']} CPUs, flags: "
              f"{' '.join(m['flags_of_note']) or '-'}",
-             f"date: {m['date_utc']}; commit: {doc['commit']}; "
-             f"load average at start: "
-             f"{' '.join(f'{x:.2f}' for x in m['load_average'])}",
+             f"date: {m['date_utc']}; commit: {doc['commit']}",
+             "load average (1, 5, 15 min) at start: " +
+             " ".join(f"{x:.2f}" for x in m["load_average"]) + "; at end: " +
+             " ".join(f"{x:.2f}" for x in m.get("load_average_end", ())),
              f"versions: {', '.join(f'{k} {v}' for k, v in doc['versions'].items())}",
              f"command: {doc['command']}"]
     lines += peak_lines(doc["peak"]) + [""]

@@ -15,12 +15,14 @@ and times them in rounds that alternate between the engines (the one that
 goes first rotates), so that a noisy machine slows every engine alike.
 The latency is the median of all timed runs.  A probe (bench/peak.c,
 compiled here with `cc -O2 -march=native`) measures the FMA peak at each
-thread count before and after the workloads; mlc's GFLOP/s is compared
-with the higher of the two.
+thread count before, between and after the workloads (only before and
+after with --quick); mlc's GFLOP/s is compared with the highest probe, the
+one least disturbed by whatever else the machine runs.
 
 One engine failing on one workload gives an error cell and a numbered
 note, never the end of the run.  Exit status: 0, or 1 with --strict when
-any cell is an error; 2 for bad usage.  OpenVINO comes from PyPI
+any engine has no latency for some workload (an error cell); 2 for bad
+usage or a missing mlc binary.  OpenVINO comes from PyPI
 (bench/requirements.txt), installed into this interpreter's venv the
 first time it is needed (--no-install turns that off).
 """
@@ -106,8 +108,8 @@ def probe_peak(exe, threads, seconds):
 
 
 def merge_peaks(probes):
-    """Keeps, per thread count, the highest probe (the machine is shared:
-    the best one is the closest to the hardware's peak)."""
+    """Keeps, per thread count, the highest probe (on a shared machine the
+    best one is the closest to the hardware's peak) and the list of all."""
     merged = {}
     for run in probes:
         for t, d in run.items():
@@ -203,8 +205,8 @@ def check_outputs(opened, errors, tol):
 
 
 def warm(eng):
-    """Runs an engine until warm; returns the seconds of one run."""
-    eng.run()
+    """Runs an engine (already run once by check_outputs) until warm: one
+    run, or more up to 0.3 s; returns the seconds of the last run."""
     spent, n, t = 0.0, 0, 0.0
     while n < 1 or (spent < 0.3 and n < 20):
         t0 = time.perf_counter()
@@ -431,21 +433,24 @@ def main(argv=None):
     probe_s = 0.05 if args.quick else 0.2
     if exe:
         probes.append(probe_peak(exe, args.threads, probe_s))
-    for w in args.workloads:
+    for i, w in enumerate(args.workloads):
+        if exe and i and not args.quick:  # a shared machine: probe often
+            probes.append(probe_peak(exe, args.threads, probe_s))
         bench_workload(w, args, rt, doc)
     if exe:
         probes.append(probe_peak(exe, args.threads, probe_s))
         doc["peak"] = {"threads": merge_peaks(probes)}
     else:
         doc["peak"] = {"error": why}
+    doc["machine"]["load_average_end"] = os.getloadavg()
     peaks = {t: p["gflops"] for t, p in doc["peak"].get("threads", {}).items()}
     for row in doc["results"]:
         report.derive(row, peaks)
     print(report.render(doc), flush=True)
     if args.json:
         report.write_json(args.json, doc)
-    failed = any("error" in e for r in doc["results"]
-                 for e in r["engines"].values()) or \
+    failed = any("median_ms" not in r["engines"].get(n, {})
+                 for r in doc["results"] for n in args.engines) or \
         any("error" in c for c in doc["compile"].values())
     return 1 if args.strict and failed else 0
 
