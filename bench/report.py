@@ -118,7 +118,7 @@ def _cell(row, name, engines, notes):
     e = row["engines"].get(name, {})
     if "error" in e:
         return notes.ref(f"{name} on {row['workload']}: {e['error']}")
-    return fmt_ms(e.get("median_ms"))
+    return fmt_ms(e.get("median_ms")) + ("*" if e.get("single_run") else "")
 
 
 def results_table(rows, engines, notes):
@@ -179,6 +179,11 @@ def render(doc):
              f"command: {doc['command']}"]
     lines += peak_lines(doc["peak"]) + [""]
     lines.append(results_table(doc["results"], doc["engines"], notes))
+    if any(e.get("single_run") for r in doc["results"]
+           for e in r["engines"].values()):
+        lines.append("\n* one run only: the engine's first run took longer "
+                     f"than {doc['slow_s']:g} s, so it was not repeated "
+                     "(nor interleaved).")
     if doc["compile"]:
         lines += ["", compile_table(doc["compile"], notes)]
     if notes.items:

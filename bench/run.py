@@ -176,13 +176,16 @@ def open_engines(names, onnx_path, feeds, threads, model):
     return opened, errors
 
 
-def check_outputs(opened, errors, tol):
-    """Runs every engine once and compares its outputs with ORT's; an
-    engine off by more than tol becomes an error.  Returns {name: rel L2}."""
+def check_outputs(opened, errors, tol, first):
+    """Runs every engine once (its time goes to first[name]) and compares
+    its outputs with ORT's; an engine off by more than tol becomes an
+    error.  Returns {name: rel L2}."""
     outs = {}
     for name, eng in list(opened.items()):
         try:
+            t0 = time.perf_counter()
             eng.run()
+            first[name] = time.perf_counter() - t0
             outs[name] = eng.outputs()
         except Exception as e:
             errors[name] = f"run: {E._first_line(e)}"
@@ -216,12 +219,15 @@ def warm(eng):
     return t
 
 
-def measure(opened, errors, args):
+def measure(opened, errors, args, first):
     """The interleaved timing: `rounds` rounds, in each every engine runs
     its batch of runs back to back, the first engine rotating per round,
     with a short sleep between engines so spinning thread pools go idle.
-    Returns {name: [seconds per run]}."""
-    names = list(opened)
+    An engine whose check run took more than --slow-s is not run again:
+    that one run is its sample (mlc's naive 4096^3 MatMul takes minutes).
+    Returns {name: [seconds per run]} and the set of single-run engines."""
+    single = {n for n in opened if first.get(n, 0.0) > args.slow_s}
+    names = [n for n in opened if n not in single]
     one = {}
     for name in names:
         try:
@@ -229,7 +235,7 @@ def measure(opened, errors, args):
         except Exception as e:
             errors[name] = f"run: {E._first_line(e)}"
             opened.pop(name).close()
-    names = list(opened)
+    names = [n for n in opened if n not in single]
     batch = {n: max(1, min(args.max_batch, int(args.round_s / one[n])))
              for n in names}
     per_round = sum(batch[n] * one[n] for n in names) or 1e-6
@@ -254,7 +260,8 @@ def measure(opened, errors, args):
                 time.sleep(args.gap_s)
     finally:
         gc.enable()
-    return {n: t for n, t in times.items() if n not in errors}
+    times.update({n: [first[n]] for n in single})
+    return {n: t for n, t in times.items() if n not in errors}, single
 
 
 def bench_threads(w, onnx_path, feeds, gflop, model, threads, args, comp):
@@ -264,10 +271,11 @@ def bench_threads(w, onnx_path, feeds, gflop, model, threads, args, comp):
     opened, errors = open_engines(args.engines, onnx_path, feeds, threads,
                                   model)
     try:
-        errs = check_outputs(opened, errors, args.tol)
+        first = {}
+        errs = check_outputs(opened, errors, args.tol, first)
         for name, err in errs.items():  # the first thread count's check
             comp.setdefault(f"{name}_rel_l2", err)
-        times = measure(opened, errors, args)
+        times, single = measure(opened, errors, args, first)
     finally:
         for eng in opened.values():
             eng.close()
@@ -280,6 +288,8 @@ def bench_threads(w, onnx_path, feeds, gflop, model, threads, args, comp):
                 "median_ms": 1e3 * ts[len(ts) // 2] if len(ts) % 2 else
                 1e3 * (ts[len(ts) // 2 - 1] + ts[len(ts) // 2]) / 2,
                 "min_ms": 1e3 * ts[0], "samples": len(ts)}
+            if name in single:
+                row["engines"][name]["single_run"] = True
         if name in errs and name in row["engines"]:
             row["engines"][name]["rel_l2_vs_ort"] = errs[name]
     if "ov" in opened and hasattr(opened["ov"], "precision"):
@@ -352,6 +362,9 @@ def parse_args(argv):
     ap.add_argument("--tol", type=float, default=1e-3,
                     help="largest rel L2 against ORT (default 1e-3)")
     ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument("--slow-s", type=float, default=None,
+                    help="an engine whose first run takes longer is timed "
+                    "by that run alone (default 10 s; 1 s with --quick)")
     ap.add_argument("--compile-timeout", type=float, default=1800)
     ap.add_argument("--list", action="store_true",
                     help="list the workloads and exit")
@@ -377,6 +390,8 @@ def parse_args(argv):
     args.min_rounds = min(args.rounds, 3)
     args.round_s, args.max_s = (0.02, 1.0) if q else (0.2, 40.0)
     args.max_batch, args.gap_s = (20, 0.005) if q else (100, 0.02)
+    if args.slow_s is None:
+        args.slow_s = 1.0 if q else 10.0
     args.work_dir = os.path.abspath(args.work_dir)
     args.mlc = os.path.abspath(args.mlc)
     return args
@@ -427,6 +442,7 @@ def main(argv=None):
            "command": " ".join(shlex.quote(a) for a in
                                [os.path.relpath(sys.executable)] + sys.argv),
            "engines": args.engines, "threads": args.threads,
+           "slow_s": args.slow_s,
            "versions": versions(args), "results": [], "compile": {}}
     exe, why = build_peak(args.work_dir)
     probes = []
