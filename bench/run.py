@@ -241,6 +241,8 @@ def measure(opened, errors, args, first):
     per_round = sum(batch[n] * one[n] for n in names) or 1e-6
     rounds = max(args.min_rounds,
                  min(args.rounds, int(args.max_s / per_round)))
+    if not names:
+        rounds = 0
     times = {n: [] for n in names}
     gc.disable()
     try:
