@@ -3,7 +3,7 @@
  *
  * Each thread runs ACC independent chains of fused multiply-adds on the
  * widest vectors the compiler targets (AVX-512, else AVX2+FMA, else SSE
- * multiply+add): ACC accumulators hide the FMA latency (4 cycles, two
+ * multiply+add; 16-byte GNU vectors elsewhere): ACC accumulators hide the FMA latency (4 cycles, two
  * ports: 8 in flight at least), and no value is loaded or stored in the
  * loop.  The threads start together, run for about --seconds, and the
  * probe prints one JSON line per thread count:
@@ -13,14 +13,16 @@
  *
  * Usage: peak THREADS[,THREADS...] [SECONDS]   (default 1 and 0.2)
  */
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define ACC 12 /* accumulators per thread: <= 16 vector registers in use */
+#define ACC 12 /* accumulators per thread (the CHAINS list below) */
 
 #if defined(__AVX512F__)
 typedef __m512 vec_t;
@@ -43,7 +45,7 @@ static float vsum256(__m256 v) {
   _mm256_storeu_ps(t, v);
   return t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
 }
-#else
+#elif defined(__SSE__)
 typedef __m128 vec_t;
 #define ISA "sse"
 #define LANES 4
@@ -56,6 +58,14 @@ static float vsum128(__m128 v) {
   _mm_storeu_ps(t, v);
   return t[0] + t[1] + t[2] + t[3];
 }
+#else /* other targets: 16-byte GNU vectors; a*b+c contracts to FMA */
+typedef float vec_t __attribute__((vector_size(16)));
+#define ISA "generic128"
+#define LANES 4
+#define VSET1(x) ((vec_t){(x), (x), (x), (x)})
+#define VFMA(a, b, c) ((a) * (b) + (c))
+#define VSUM(v) ((v)[0] + (v)[1] + (v)[2] + (v)[3])
+#define FLOPS_PER_OP 2
 #endif
 
 typedef struct job {
