@@ -152,6 +152,10 @@ typedef struct mlc_tkernel {
    * mlc_tkernel_same as this one: backends run that kernel's code on this
    * kernel's buffers (set by the dedupe-kernels pass; printed `shares N`). */
   const char *shares;
+  /* Run every tile on the calling thread, never through the pool (set by
+   * the plan-threads pass for kernels too small to pay for a dispatch;
+   * printed `serial`). */
+  bool serial;
   /* The graph nodes it computes, by ONNX name (an unnamed node by its first
    * output's), for profiles and the model's call table.  Set by lowering;
    * a pass that copies or merges kernels keeps each call's own list. */

@@ -506,7 +506,7 @@ static mlc_status_t *grid_dim(tparser_t *tp) {
   return MLC_VEC_PUSH(&tp->vars, v) ? NULL : TOOM();
 }
 
-/* `kernel NAME(PARAMS) grid [DIMS] [shares NAME] {` */
+/* `kernel NAME(PARAMS) grid [DIMS] [shares NAME] [serial] {` */
 static mlc_status_t *header(tparser_t *tp) {
   mlc_tkernel_t *k = tp->k;
   if (!keyword(tp, "kernel")) return TERR(tp, here(tp), "expected 'kernel'");
@@ -533,6 +533,7 @@ static mlc_status_t *header(tparser_t *tp) {
     if (!n) return TERR(tp, at, "expected a kernel name after 'shares'");
     if (!(k->shares = mlc_arena_strndup(&k->arena, s, n))) return TOOM();
   }
+  if (keyword(tp, "serial")) k->serial = true;
   return expect(tp, '{');
 }
 

@@ -214,6 +214,7 @@ static void print_header(tprinter_t *p) {
   }
   fputc(']', out);
   if (k->shares) fprintf(out, " shares %s", k->shares);
+  if (k->serial) fputs(" serial", out);
   fputs(" {\n", out);
 }
 
