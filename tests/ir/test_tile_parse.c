@@ -154,7 +154,7 @@ static void test_errors_say_where_and_what(void **state) {
   expect_error("kernal t() grid [] {}", "line 1:1", "expected 'kernel'");
   expect_error("kernel t(in a f32[4]) grid [] {}", "line 1:15", "expected ':'");
   expect_error("kernel t(in a: q32[4]) grid [] {}", "line 1:16", "expected a dtype");
-  expect_error("kernel t(inout a: f32[4]) grid [] {}", "line 1:10", "expected 'in' or 'out'");
+  expect_error("kernel t(inout a: f32[4]) grid [] {}", "line 1:10", "expected 'in', 'out' or 'local'");
   expect_error("kernel t(in a: f32[4] @stack+0) grid [] {}", "line 1:24", "expected in<N>");
   expect_error("kernel t(in a: f32[4] @arena) grid [] {}", "line 1:29", "expected '+OFFSET'");
   expect_error("kernel t() grid [0] {}", "line 1:18", "a grid extent must be in [1,");
