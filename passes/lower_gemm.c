@@ -21,8 +21,8 @@
  * so consecutive tiles (one thread's chunk) reuse the K x NB panel of B
  * from cache.  MR and NB come from the target: NB = NV vectors, MR rows,
  * with MR*NV + NV + 1 <= the vector registers and MR <= 12 (AVX-512: 6 x
- * 4 vectors, AVX2 and SSE: 6 x 2); NV shrinks when that wastes fewer lanes
- * of N's last panel (N = 196: 12 x 1 vector).  Rows of a ragged last block are clamped for loads
+ * 4 vectors, AVX2 and SSE: 6 x 2); NV shrinks when more than 1/8 of the
+ * lanes of N's panels would idle (N = 196: 12 x 2 vectors).  Rows of a ragged last block are clamped for loads
  * and skipped for stores.  FMA is used where the target has it, else
  * multiply then add; the choice is written into the IR, so the interpreter
  * computes exactly what the backend does.
@@ -30,6 +30,15 @@
  * Packed B (b_panel > 0): B is stored as [ceil(N/NB)][K][NB] panels (the
  * pack-weights pass writes constant weights that way), so the panel a tile
  * reads is contiguous.
+ *
+ * Swapped (swap): the vector columns run over the spec's M and the
+ * register rows over its N, for GEMMs whose N is small (a conv's 7x7 and
+ * 14x14 outputs); A is then read as panels [ceil(M/NB)][K][NB] and B is
+ * broadcast; stores of a row scatter with stride N, cheap beside K FMAs.
+ *
+ * Tried and not kept: K chunks of L1 size with partial sums kept in the
+ * output (a tile then runs several row blocks per chunk).  On the Xeon dev
+ * machine it was slower on 3 of 4 shapes (docs/performance.md).
  *
  * This is scheduling done at lowering time, a step on the way to the tile
  * pipeline of issue 6 (docs/roadmap.md): the blocking is decided here from
@@ -49,12 +58,17 @@ lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t M, int64_t N,
   lw_gemm_block_t b = {.lanes = bits / 8 / (esz ? esz : 4)};
   if (b.lanes < 1) b.lanes = 1;
   b.fma = mlc_dtype_is_float(ct) && (!t || t->has_fma);
-  /* Vectors per row: the most that fit (4 with 32 registers, else 2),
-   * fewer when that wastes fewer lanes on N's last panel. */
+  /* Vectors per row: the most that fit (4 with 32 registers, else 2)
+   * unless that leaves more than 1/8 of the lanes of N's panels idle; then
+   * the count that wastes fewest (N = 196: 2 vectors). */
   int maxnv = regs >= 32 ? 4 : 2;
   int64_t best = -1;
   for (int nv = maxnv; nv >= 1; nv--) {
     int64_t w = (int64_t)nv * b.lanes, waste = (N + w - 1) / w * w - N;
+    if (waste * 8 <= (N + w - 1) / w * w) {
+      b.nv = nv;
+      break;
+    }
     if (best < 0 || waste < best) {
       best = waste;
       b.nv = nv;

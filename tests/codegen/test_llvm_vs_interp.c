@@ -548,6 +548,11 @@ static void test_gemm_layouts(void **s) {
                          val(MLC_DT_F32, 4, (int64_t[]){13, 5, 1, 1})};
   mlc_value_t *wo = val(MLC_DT_F32, 4, (int64_t[]){2, 13, 7, 9});
   diff_node(node(MLC_OP_Conv, 2, win, 1, &wo), 27);
+  /* K = 300: K chunks with partial sums in the output, ragged row block */
+  mlc_value_t *kin[2] = {val(MLC_DT_F32, 3, (int64_t[]){2, 33, 300}),
+                         val(MLC_DT_F32, 2, (int64_t[]){300, 40})};
+  mlc_value_t *ko = val(MLC_DT_F32, 3, (int64_t[]){2, 33, 40});
+  diff_node(node(MLC_OP_MatMul, 2, kin, 1, &ko), 28);
 }
 
 int main(void) {

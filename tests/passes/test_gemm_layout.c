@@ -147,13 +147,15 @@ static void test_conv_rewrites(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_conv(&cases[i]);
 }
 
-/* MatMul [2, 9, 40] x W[40, 70] and Gemm transB with bias: PackedMatMul. */
+/* MatMul [2, 9, K] x W[K, 70] and Gemm transB with bias: PackedMatMul;
+ * K = 300 runs in K chunks (partial sums kept in the output). */
 static void test_matmul_gemm_packed(void **state) {
   (void)state;
-  for (int gemm = 0; gemm < 2; gemm++) {
+  for (int t = 0; t < 4; t++) {
+    int gemm = t & 1;
     mlc_graph_t *g = new_graph();
-    int64_t M = gemm ? 9 : 18, K = 40, N = 70;
-    mlc_value_t *a = input(g, "a", F32, gemm ? 2 : 3, gemm ? I64S(9, 40) : I64S(2, 9, 40));
+    int64_t M = gemm ? 9 : 18, K = t < 2 ? 40 : 300, N = 70;
+    mlc_value_t *a = input(g, "a", F32, gemm ? 2 : 3, gemm ? I64S(9, K) : I64S(2, 9, K));
     float *w = random_floats(K * N, 3), *bias = random_floats(N, 4), *ad = random_floats(M * K, 5);
     mlc_value_t *wv = weight(g, "w", 2, gemm ? I64S(N, K) : I64S(K, N), w);
     mlc_node_t *mm;
