@@ -51,6 +51,7 @@ static mlc_status_t *bind_buffers(const mlc_tkernel_t *k,
                                   bool *owned) {
   for (int i = 0; i < k->nbufs; i++) {
     mlc_value_t *v = vals[i];
+    if (k->bufs[i].local) continue; /* the interpreter's own */
     int64_t nb = mlc_value_nbytes(v);
     if (nb < 0 || k->bufs[i].nelems != mlc_value_numel(v))
       return MLC_ERR(INTERNAL, "buffer %d ('%s') does not match its value",

@@ -103,6 +103,10 @@ static mlc_status_t *buf_pointer(host_t *h, const mlc_tkernel_t *k, int i,
                                  LLVMValueRef *out) {
   const mlc_storage_t *s = &k->bufs[i].storage;
   LLVMValueRef base;
+  if (k->bufs[i].local) { /* the kernel's own scratch */
+    *out = LLVMConstNull(h->cg->t_ptr);
+    return NULL;
+  }
   switch (s->kind) {
   case MLC_STORAGE_INPUT:
     base = LLVMBuildLoad2(h->b, h->cg->t_ptr, idx_ptr(h, LLVMGetParam(h->fn, 3), s->index), "");
