@@ -141,21 +141,26 @@ static void test_conv_rewrites(void **state) {
       {8, 17, 17, 24, 1, 1, 1, 1, 0, 0, 1, 1, NULL, MLC_OP_Conv},
       /* strided, dilated, asymmetric kernel */
       {5, 23, 21, 9, 3, 2, 2, 1, 2, 1, 2, 2, NULL, MLC_OP_Im2Col},
+      /* output width 1: the flat position must not sit on the size-1 dim */
+      {8, 20, 1, 40, 3, 1, 1, 1, 1, 0, 1, 1, NULL, MLC_OP_Im2Col},
       /* strided 1x1 (a ResNet downsample) on a small output: swapped */
       {64, 14, 14, 96, 1, 1, 2, 2, 0, 0, 1, 1, "swap", MLC_OP_ConvCols},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_conv(&cases[i]);
 }
 
-/* MatMul [2, 9, K] x W[K, 70] and Gemm transB with bias: PackedMatMul;
- * K = 300 runs in K chunks (partial sums kept in the output). */
+/* MatMul [2, 9, K] x W[K, 70] and Gemm transB with bias: PackedMatMul,
+ * with K = 40 and 300, and A [18, 1, 40]. */
 static void test_matmul_gemm_packed(void **state) {
   (void)state;
-  for (int t = 0; t < 4; t++) {
-    int gemm = t & 1;
+  for (int t = 0; t < 6; t++) {
+    int gemm = t < 4 && (t & 1);
     mlc_graph_t *g = new_graph();
-    int64_t M = gemm ? 9 : 18, K = t < 2 ? 40 : 300, N = 70;
-    mlc_value_t *a = input(g, "a", F32, gemm ? 2 : 3, gemm ? I64S(9, K) : I64S(2, 9, K));
+    int64_t M = gemm ? 9 : 18, K = t < 2 || t >= 4 ? 40 : 300, N = 70;
+    /* t 4, 5: A [18, 1, K] (nn.MultiheadAttention's seq-first layout): the
+     * rows live in dim 0 and dim 1 has extent 1 */
+    mlc_value_t *a = t >= 4 ? input(g, "a", F32, 3, I64S(18, 1, K))
+                            : input(g, "a", F32, gemm ? 2 : 3, gemm ? I64S(9, K) : I64S(2, 9, K));
     float *w = random_floats(K * N, 3), *bias = random_floats(N, 4), *ad = random_floats(M * K, 5);
     mlc_value_t *wv = weight(g, "w", 2, gemm ? I64S(N, K) : I64S(K, N), w);
     mlc_node_t *mm;
