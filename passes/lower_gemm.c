@@ -21,8 +21,8 @@
  * so consecutive tiles (one thread's chunk) reuse the K x NB panel of B
  * from cache.  MR and NB come from the target: NB = NV vectors, MR rows,
  * with MR*NV + NV + 1 <= the vector registers and MR <= 12 (AVX-512: 6 x
- * 4 vectors, AVX2 and SSE: 6 x 2); NV shrinks when more than 1/8 of the
- * lanes of N's panels would idle (N = 196: 12 x 2 vectors).  Rows of a ragged last block are clamped for loads
+ * 4 vectors, AVX2 and SSE: 6 x 2); NV (a power of two) shrinks when more
+ * than 1/8 of the lanes of N's panels would idle (N = 196: 12 x 2).  Rows of a ragged last block are clamped for loads
  * and skipped for stores.  FMA is used where the target has it, else
  * multiply then add; the choice is written into the IR, so the interpreter
  * computes exactly what the backend does.
@@ -60,10 +60,12 @@ lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t M, int64_t N,
   b.fma = mlc_dtype_is_float(ct) && (!t || t->has_fma);
   /* Vectors per row: the most that fit (4 with 32 registers, else 2)
    * unless that leaves more than 1/8 of the lanes of N's panels idle; then
-   * the count that wastes fewest (N = 196: 2 vectors). */
+   * the power of two that wastes fewest (N = 196: 2 vectors). */
   int maxnv = regs >= 32 ? 4 : 2;
   int64_t best = -1;
-  for (int nv = maxnv; nv >= 1; nv--) {
+  /* powers of two only: LLVM legalizes a <48 x float> into spills and
+   * element inserts (a 1x1 conv with 96 outputs ran at 3 GFLOP/s) */
+  for (int nv = maxnv; nv >= 1; nv /= 2) {
     int64_t w = (int64_t)nv * b.lanes, waste = (N + w - 1) / w * w - N;
     if (waste * 8 <= (N + w - 1) / w * w) {
       b.nv = nv;
