@@ -129,6 +129,65 @@ mlc_status_t *lw_build_matmul(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_gemm(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_conv(lw_ctx_t *c, const mlc_node_t *n);
 
+/* lower_window.c: border-split nests for 2-D window kernels */
+enum { LW_WIN_MAXSEG = 32, LW_WIN_MAXK = 64, LW_WIN_MAXRB = 8 };
+/* Output positions [o0, o1) whose taps inside the input are [k0, k1) and
+ * inside input + pads [p0, p1) (empty ranges: k0 == k1). */
+typedef struct lw_seg {
+  int64_t o0, o1, k0, k1, p0, p1;
+} lw_seg_t;
+/* Runs of output dim d with equal tap ranges; -1 if more than max. */
+int lw_win_segments(const lw_win_t *w, int d, lw_seg_t *out, int max);
+/* A run of output columns; `guarded`: some taps are outside the input for
+ * some of its columns (see lw_win2d_col_tap). */
+typedef struct lw_colrun {
+  int64_t o0, o1;
+  bool guarded;
+} lw_colrun_t;
+typedef struct lw_win2d {
+  int nr, nc;
+  lw_seg_t rows[LW_WIN_MAXSEG];
+  lw_colrun_t cols[3];
+  /* per column tap kw: columns [lo, hi) where it is inside the input
+   * (in_*) or inside input + pads (pad_*) */
+  int64_t in_lo[LW_WIN_MAXK], in_hi[LW_WIN_MAXK], pad_lo[LW_WIN_MAXK],
+      pad_hi[LW_WIN_MAXK];
+  int lanes;                /* vector width of the column loops */
+  int rblk;                 /* output rows per body (register blocking) */
+  int64_t rb;               /* rows per tile */
+  mlc_texpr_t *n, *ch, *r0; /* grid: batch, channel, first row of the tile */
+} lw_win2d_t;
+/* The body for output rows oh[0..nrow) (consecutive) at column ow. */
+typedef mlc_tstmt_t *(*lw_win2d_body_fn)(void *ctx, mlc_texpr_t *const *oh,
+                                         int nrow, mlc_texpr_t *ow,
+                                         const lw_seg_t *rs,
+                                         const lw_colrun_t *cr);
+/* Plans a 2-D window for vectors of `lanes` and bodies of up to `rblk`
+ * rows; false unless 2-D with at most max_taps taps unrolled over all
+ * (row run, column run) bodies. */
+bool lw_win2d_plan(const lw_win_t *w, lw_win2d_t *p, int lanes, int rblk,
+                   int64_t max_taps);
+/* Is column tap kw inside the input (padded: input + pads) somewhere in
+ * run r?  *cond gets the condition on ow, NULL when it holds for all. */
+bool lw_win2d_col_tap(lw_ctx_t *c, const lw_win2d_t *p, const lw_colrun_t *r,
+                      int64_t kw, bool padded, mlc_texpr_t *ow,
+                      mlc_texpr_t **cond);
+/* Vector lanes for compute dtype ct on the context's target. */
+int lw_win_lanes(const lw_ctx_t *c, mlc_dtype_t ct);
+/* Adds the grid [N, C, row blocks]; false on out-of-memory. */
+bool lw_win2d_grid(lw_ctx_t *c, const lw_win_t *w, lw_win2d_t *p, int64_t N,
+                   int64_t C);
+/* Appends one nest per (row run, column run) around fn's body. */
+bool lw_win2d_emit(lw_ctx_t *c, const lw_win2d_t *p, lw_win2d_body_fn fn,
+                   void *ctx);
+
+/* lower_dwconv.c: 2-D Conv (any group) with the border split; *done false
+ * when it does not apply (the generic direct kernel then runs). */
+mlc_status_t *lw_build_conv2d(lw_ctx_t *c, const mlc_node_t *n, bool *done);
+
+/* lower_pool.c: 2-D MaxPool (without Indices) / AveragePool likewise. */
+mlc_status_t *lw_build_pool2d(lw_ctx_t *c, const mlc_node_t *n, bool *done);
+
 /* lower_gemm.c */
 enum { LW_GEMM_MAX_MR = 12 };
 /* Output map entries of lw_gemm_t: which index goes into output dim d. */

@@ -171,6 +171,9 @@ mlc_status_t *lw_build_conv(lw_ctx_t *c, const mlc_node_t *n) {
   mlc_tkernel_t *k = c->k;
   if (n->inputs[0]->rank >= 3 && lw_conv_is_pointwise(n))
     return lw_build_conv_pointwise(c, n);
+  bool done = false;
+  MLC_RETURN_IF(lw_build_conv2d(c, n, &done)); /* 2-D: lower_dwconv.c */
+  if (done) return NULL;
   mlc_value_t *x = n->inputs[0], *wv = n->inputs[1], *y = n->outputs[0];
   mlc_value_t *bias = n->ninputs > 2 ? n->inputs[2] : NULL;
   int r = x->rank;
