@@ -23,7 +23,7 @@
  */
 #include "passes/lower_internal.h"
 
-enum { CONV_MAX_TAPS = 4096, CONV_ROWS = 4 };
+enum { CONV_MAX_TAPS = 4096, CONV_ROWS = 6 };
 
 typedef struct dwc {
   lw_ctx_t *c;
@@ -71,7 +71,7 @@ static mlc_texpr_t *load_w(dwc_t *s, mlc_texpr_t *ci, int64_t kh, int64_t kw) {
 
 /* for ci in [0, Cg) { acc[r] = madd(X, W, acc[r]) per tap and row r }:
  * taps in the order kh, kw of the generic kernel, the rows interleaved
- * (independent chains); guarded column taps under their IF.  The channel
+ * (independent chains); a guarded column tap under one IF for all rows.  The channel
  * loop stays a loop even for Cg == 1: the backend widens loops that
  * contain a loop (codegen/llvm/widen.c). */
 static mlc_tstmt_t *conv_taps(dwc_t *s, mlc_tvar_t **acc, mlc_texpr_t *const *oh,
@@ -88,12 +88,15 @@ static mlc_tstmt_t *conv_taps(dwc_t *s, mlc_tvar_t **acc, mlc_texpr_t *const *oh
       mlc_texpr_t *cond;
       if (!lw_win2d_col_tap(c, &s->p, cr, kw, false, ow, &cond)) continue;
       mlc_texpr_t *wv = load_w(s, ci, kh, kw);
+      mlc_tstmt_t *rows = mlc_ts_block(k, 0, NULL);
       for (int r = 0; r < nrow; r++) {
         mlc_texpr_t *xv = load_x(s, ci, oh[r], kh, ow, kw);
-        mlc_tstmt_t *st = mlc_ts_assign(k, acc[r], madd(s, xv, wv, mlc_tx_var(k, acc[r])));
-        if (cond) st = mlc_ts_if(k, cond, st, NULL);
-        if (!mlc_ts_block_append(k, blk, st)) return NULL;
+        if (!mlc_ts_block_append(k, rows, mlc_ts_assign(k, acc[r], madd(s, xv, wv,
+                                                              mlc_tx_var(k, acc[r])))))
+          return NULL;
       }
+      if (!mlc_ts_block_append(k, blk, cond ? mlc_ts_if(k, cond, rows, NULL) : rows))
+        return NULL;
     }
   return lw_for(c, v, s->Cg, blk, MLC_LOOP_SERIAL);
 }

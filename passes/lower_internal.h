@@ -155,6 +155,7 @@ typedef struct lw_win2d {
   int lanes;                /* vector width of the column loops */
   int rblk;                 /* output rows per body (register blocking) */
   int64_t rb;               /* rows per tile */
+  bool single;              /* one tile of rows: static row bounds */
   mlc_texpr_t *n, *ch, *r0; /* grid: batch, channel, first row of the tile */
 } lw_win2d_t;
 /* The body for output rows oh[0..nrow) (consecutive) at column ow. */

@@ -53,7 +53,7 @@ static mlc_texpr_t *update(pool_t *s, mlc_tvar_t *acc, mlc_texpr_t *xv) {
 }
 
 /* acc[r] = update(acc[r], X) per tap (order kh, kw) and row r, guarded
- * column taps under their IF, inside a one-trip loop: the backend widens
+ * column taps under one IF for all rows, inside a one-trip loop: the backend widens
  * loops that contain a loop (codegen/llvm/widen.c), which handles the
  * guarded taps as masked loads. */
 static mlc_tstmt_t *pool_taps(pool_t *s, mlc_tvar_t **acc, mlc_texpr_t *const *oh,
@@ -68,12 +68,13 @@ static mlc_tstmt_t *pool_taps(pool_t *s, mlc_tvar_t **acc, mlc_texpr_t *const *o
     for (int64_t kw = 0; kw < s->w.kern[1]; kw++) {
       mlc_texpr_t *cond;
       if (!lw_win2d_col_tap(c, &s->p, cr, kw, false, ow, &cond)) continue;
-      for (int r = 0; r < nrow; r++) {
-        mlc_tstmt_t *st = mlc_ts_assign(k, acc[r], update(s, acc[r],
-                                                          tap_load(s, oh[r], kh, ow, kw)));
-        if (cond) st = mlc_ts_if(k, cond, st, NULL);
-        if (!mlc_ts_block_append(k, blk, st)) return NULL;
-      }
+      mlc_tstmt_t *rows = mlc_ts_block(k, 0, NULL);
+      for (int r = 0; r < nrow; r++)
+        if (!mlc_ts_block_append(k, rows, mlc_ts_assign(k, acc[r], update(s, acc[r],
+                                                   tap_load(s, oh[r], kh, ow, kw)))))
+          return NULL;
+      if (!mlc_ts_block_append(k, blk, cond ? mlc_ts_if(k, cond, rows, NULL) : rows))
+        return NULL;
     }
   return lw_for(c, v, 1, blk, MLC_LOOP_SERIAL);
 }

@@ -160,6 +160,7 @@ bool lw_win2d_grid(lw_ctx_t *c, const lw_win_t *w, lw_win2d_t *p, int64_t N,
   p->n = mlc_tx_var(k, gn);
   p->ch = mlc_tx_var(k, gc);
   p->r0 = mlc_tx_i64(k, 0);
+  p->single = nblk == 1;
   if (nblk > 1) {
     mlc_tvar_t *gr = mlc_tkernel_add_grid(k, nblk);
     p->r0 = gr ? lw_mul_i(c, mlc_tx_var(k, gr), p->rb) : NULL;
@@ -179,34 +180,53 @@ static mlc_tstmt_t *col_loop(lw_ctx_t *c, const lw_win2d_t *p, mlc_texpr_t **oh,
                     MLC_LOOP_VECTORIZE, p->lanes, body);
 }
 
+/* Rows per body for run rs: p->rblk, or with one tile of rows the largest
+ * R in (rblk/2, rblk] that divides the run (no remainder loop); 1 for runs
+ * shorter than a block. */
+static int run_rows(const lw_win2d_t *p, const lw_seg_t *rs) {
+  int64_t n = rs->o1 - rs->o0;
+  if (n < p->rblk) return 1;
+  if (p->single)
+    for (int R = p->rblk; R > 1 && 2 * R > p->rblk; R--)
+      if (n % R == 0) return R;
+  return p->rblk;
+}
+
 /* Rows [b, e) of run rs in blocks of p->rblk rows, then one at a time:
  *   for ob in [0, (e-b)/R) { oh_r = b + ob*R + r ... }
- *   for oh in [b + (e-b)/R*R, e) { ... } */
+ *   for oh in [b + (e-b)/R*R, e) { ... }
+ * With one tile of rows the bounds are constants and empty loops are left
+ * out. */
 static mlc_tstmt_t *run_nest(lw_ctx_t *c, const lw_win2d_t *p, int i, int j,
                              lw_win2d_body_fn fn, void *ctx) {
   mlc_tkernel_t *k = c->k;
   const lw_seg_t *rs = &p->rows[i];
   const lw_colrun_t *cr = &p->cols[j];
-  int R = rs->o1 - rs->o0 >= p->rblk ? p->rblk : 1;
+  int R = run_rows(p, rs);
   mlc_texpr_t *b = mlc_tx_binary(k, MLC_TB_MAX, p->r0, mlc_tx_i64(k, rs->o0));
   mlc_texpr_t *e = mlc_tx_binary(k, MLC_TB_MIN, lw_add_i(c, p->r0, p->rb),
                                  mlc_tx_i64(k, rs->o1));
   mlc_tvar_t *vh = lw_loopvar(c), *vb = lw_loopvar(c);
-  if (!vh || !vb) return NULL;
-  mlc_texpr_t *oh = mlc_tx_var(k, vh);
-  if (R == 1) return mlc_ts_for(k, vh, b, e, MLC_LOOP_SERIAL, 0,
-                                col_loop(c, p, &oh, 1, rs, cr, fn, ctx));
-  mlc_texpr_t *nb = mlc_tx_binary(k, MLC_TB_DIV, mlc_tx_binary(k, MLC_TB_SUB, e, b),
-                                  mlc_tx_i64(k, R));
-  mlc_texpr_t *rows[LW_WIN_MAXRB];
-  for (int r = 0; r < R; r++)
-    rows[r] = lw_add_i(c, lw_add(c, b, lw_mul_i(c, mlc_tx_var(k, vb), R)), r);
-  mlc_tstmt_t *parts[2] = {
-      mlc_ts_for(k, vb, mlc_tx_i64(k, 0), nb, MLC_LOOP_SERIAL, 0,
-                 col_loop(c, p, rows, R, rs, cr, fn, ctx)),
-      mlc_ts_for(k, vh, lw_add(c, b, lw_mul_i(c, nb, R)), e, MLC_LOOP_SERIAL, 0,
-                 col_loop(c, p, &oh, 1, rs, cr, fn, ctx))};
-  return mlc_ts_block(k, 2, parts);
+  mlc_tstmt_t *blk = mlc_ts_block(k, 0, NULL);
+  if (!vh || !vb || !blk) return NULL;
+  mlc_texpr_t *nb = mlc_tx_i64(k, 0), *oh = mlc_tx_var(k, vh);
+  int64_t rows = p->single ? rs->o1 - rs->o0 : -1; /* -1: not static */
+  if (R > 1) {
+    nb = p->single ? mlc_tx_i64(k, rows / R)
+                   : mlc_tx_binary(k, MLC_TB_DIV, mlc_tx_binary(k, MLC_TB_SUB, e, b),
+                                   mlc_tx_i64(k, R));
+    mlc_texpr_t *oh_r[LW_WIN_MAXRB];
+    for (int r = 0; r < R; r++)
+      oh_r[r] = lw_add_i(c, lw_add(c, b, lw_mul_i(c, mlc_tx_var(k, vb), R)), r);
+    if (!mlc_ts_block_append(k, blk, mlc_ts_for(k, vb, mlc_tx_i64(k, 0), nb,
+                                                 MLC_LOOP_SERIAL, 0,
+                                                 col_loop(c, p, oh_r, R, rs, cr, fn, ctx))))
+      return NULL;
+  }
+  if (rows >= 0 && R > 1 && rows % R == 0) return blk;
+  mlc_tstmt_t *one = mlc_ts_for(k, vh, lw_add(c, b, lw_mul_i(c, nb, R)), e, MLC_LOOP_SERIAL,
+                                0, col_loop(c, p, &oh, 1, rs, cr, fn, ctx));
+  return mlc_ts_block_append(k, blk, one) ? blk : NULL;
 }
 
 bool lw_win2d_emit(lw_ctx_t *c, const lw_win2d_t *p, lw_win2d_body_fn fn,
