@@ -1,25 +1,26 @@
 /* 2-D Conv with any group on the direct path: the depthwise convolutions
  * of MobileNet/EfficientNet (group == C, one input channel per output
- * channel) and grouped convolutions, plus any 2-D Conv that the
- * gemm-layout pass left as Conv.
+ * channel), grouped convolutions, and any 2-D Conv that the gemm-layout
+ * pass left as Conv.
  *
  * One tile per (n, output channel m, block of output rows), built with the
- * border-split nests of lower_window.c:
+ * border-split nests of lower_window.c; a body computes R output rows at
+ * one vector of output columns:
  *
- *   for oh in a row run (serial), for ow in a column run (vectorize):
- *     acc = bias[m] (or 0)
- *     for ci in [0, Cg)                          (only when Cg > 1)
- *       acc = fma(X[n, g*Cg + ci, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw],
- *                 W[m, ci, kh, kw], acc)   for the run's taps (kh, kw)
- *     Y[n, m, oh, ow] = epilogue(acc)                    (lw_store_out)
+ *   acc_r = bias[m] (or 0)                                 r < R
+ *   for ci in [0, Cg)
+ *     per row tap kh of the row run, column tap kw of the column run:
+ *       [if (ow inside for kw)]                  (guarded column runs)
+ *       acc_r = fma(X[n, g*Cg + ci, oh_r*sh - ph + kh*dh, ow*sw - pw + kw*dw],
+ *                   W[m, ci, kh, kw], acc_r)                r < R
+ *   Y[n, m, oh_r, ow] = epilogue(acc_r)                    (lw_store_out)
  *
- * The taps of the run are written out (unrolled, static), in the order ci,
- * kh, kw of the generic kernel, so no tap needs a guard and every X load is
- * affine in ow: the ow loop becomes vector code with one accumulator
- * vector per W output pixels.  FMA is used where the target has it (the
- * choice is in the IR, so the interpreter computes the same bits).
- * Applies to 2-D float convolutions whose unrolled taps over all runs stay
- * under CONV_MAX_TAPS; others keep the generic kernel of lower_linalg.c.
+ * with g = m / (M / group).  Each accumulator sees its taps in the order
+ * ci, kh, kw; X loads are affine in ow, so the ow loop becomes vector
+ * code with R accumulator vectors.  FMA is used where the target has it
+ * (the choice is in the IR, so the interpreter computes the same bits).
+ * Applies to 2-D float convolutions whose unrolled taps stay under
+ * CONV_MAX_TAPS; others keep the generic kernel of lower_linalg.c.
  */
 #include "passes/lower_internal.h"
 

@@ -6,10 +6,11 @@
  * stores go through lw_store_out, so a fused epilogue is applied in
  * registers.
  *
- * Conv: a nest over the output [N, M, spatial...] (outer dims in the grid);
- * per output point an accumulator starts at the bias and sums over the
- * group's input channels and the kernel window; taps outside the input
- * (padding) are skipped by an IF.  auto_pad is resolved here from static
+ * Conv, when neither a GEMM form (lower_packed.c) nor the 2-D window
+ * kernel (lower_dwconv.c) applies: a nest over the output [N, M,
+ * spatial...] (outer dims in the grid); per output point an accumulator
+ * starts at the bias and sums over the group's input channels and the
+ * kernel window; taps outside the input (padding) are skipped by an IF.  auto_pad is resolved here from static
  * shapes.
  */
 #include <math.h>

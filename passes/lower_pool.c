@@ -1,20 +1,22 @@
-/* 2-D MaxPool and AveragePool with the border split of lower_window.c.
+/* 2-D MaxPool and AveragePool with the border-split nests of
+ * lower_window.c.
  *
- * One tile per (n, channel, block of output rows); per (row run, column
- * run) a nest whose ow loop is vectorized and whose body visits exactly
- * the taps inside the input, unrolled in the order kh, kw of the generic
- * kernel (lower_nn.c), so results are bit-identical to it:
+ * One tile per (n, channel, block of output rows); a body computes R
+ * output rows at one vector of output columns and visits exactly the taps
+ * inside the input, in the order kh, kw of the generic kernel
+ * (lower_nn.c), so results are bit-identical to it:
  *
  *   MaxPool:     acc = -inf; acc = select(x > acc, x, acc) per tap
  *                (a NaN never replaces acc, as the generic `if (x > acc)`)
  *   AveragePool: acc = 0; acc = acc + x per tap; Y = acc / count
  *
- * The count is a constant per run pair: the taps inside the input, or,
- * with count_include_pad, those inside input + pads (a ceil_mode window
- * hanging past the end pad does not count what hangs over).  An empty
- * window gives -inf (max) or 0/0 (average), like the generic kernel.
- * MaxPool with an Indices output, integer dtypes, global pools and other
- * ranks keep the generic kernel.
+ * The count is the row run's count (constant) times the columns' count: a
+ * constant in the interior, a sum of 0/1 per column tap in guarded runs;
+ * taps inside the input, or, with count_include_pad, inside input + pads
+ * (a ceil_mode window hanging past the end pad does not count what hangs
+ * over).  An empty window gives -inf (max) or 0/0 (average), like the
+ * generic kernel.  MaxPool with an Indices output, integer dtypes, global
+ * pools and other ranks keep the generic kernel.
  */
 #include <math.h>
 

@@ -3,26 +3,41 @@
  *
  * Shapes are static, so for each spatial dim the lowering knows, for every
  * output position o, which taps k of the window land inside the input
- * (0 <= o*stride - pad_begin + k*dilation < in): a contiguous range
- * [k0, k1) that is the whole window in the interior and shrinks near the
- * borders.  lw_win_segments() cuts the output dim into runs of positions
- * with the same range (and the same range within input + pads, which
- * AveragePool's count_include_pad needs): typically a few one-position
- * runs at each border and one long interior run.
+ * (0 <= o*stride - pad_begin + k*dilation < in): a contiguous range that
+ * is the whole window in the interior and shrinks near the borders.
  *
- * lw_win2d_emit() then writes one loop nest per (row run, column run):
+ * Rows: lw_win_segments() cuts the output rows into runs with the same
+ * row-tap range [k0, k1) (and the same range within input + pads, which
+ * AveragePool's count_include_pad needs): typically one-row runs at each
+ * border and one long interior run.  A body visits exactly its run's row
+ * taps, so rows never need a guard.
+ *
+ * Columns (the vectorized dim): at most three runs, cut at multiples of
+ * the vector width: a guarded run up to the first multiple at or after the
+ * left border, the interior in whole vectors (every tap inside the input,
+ * no guard), a guarded rest (the right border and the interior's last
+ * partial vector); one guarded run when the interior holds no whole
+ * vector (small planes).  In a guarded run, a column tap that is outside
+ * the input for some columns of the run sits under an IF on ow
+ * (lw_win2d_col_tap), which the backend turns into a masked load.
+ *
+ * lw_win2d_emit() writes one nest per (row run, column run):
  *
  *   grid [N, channels, row blocks]
- *   for oh in run_r intersected with the tile's rows      (serial)
- *     for ow in run_c                                       (vectorize)
- *       body(oh, ow, run_r, run_c)
+ *   for ob in row blocks of the run within the tile           (serial)
+ *     for ow in the column run                  (vectorize, lanes wide)
+ *       body(oh = first + ob*R + r for r < R, ow)
+ *   for oh in the run's remaining rows                        (serial)
+ *     for ow in the column run                  (vectorize, lanes wide)
+ *       body(oh, ow)
  *
- * The body (a callback) unrolls exactly the taps of the two runs, so no
- * load needs a guard and, inside a run, every load is affine in ow
- * (contiguous for stride 1, strided otherwise), which the backend turns
- * into vector loads.  Row blocks split large planes so a tile computes
- * about LW_WIN_TILE outputs; the interpreter runs the same statements, so
- * the split changes no result.
+ * R output rows per body give R independent accumulator chains (and, for
+ * stride 1, input rows that LLVM loads once for several output rows); with
+ * one tile of rows, R is chosen to divide the run so there is no
+ * remainder loop.  Row blocks split planes larger than LW_WIN_TILE outputs
+ * over the grid.  Every load inside a run is affine in ow (contiguous for
+ * stride 1, a strided load otherwise).  The interpreter runs the same
+ * statements, so the schedule is visible in --emit tile and exact.
  */
 #include <string.h>
 
