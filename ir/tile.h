@@ -30,6 +30,8 @@
  * (which are computed in f32 like every other float op); it is how
  * micro-kernels say "use the FMA unit" without allowing LLVM to contract
  * other arithmetic, so the backends stay bit-exact with the interpreter.
+ * EXP, TANH and ERF on f32 (and f16/bf16, computed in f32) are the fixed
+ * f32 operation sequences of ir/vmath.h, bit for bit; on f64, libm's.
  *
  * A kernel owns an arena holding all its statements and expressions.
  */

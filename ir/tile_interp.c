@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ir/tile.h"
+#include "ir/vmath.h"
 
 typedef union tval {
   int64_t i;
@@ -232,10 +233,10 @@ static double unary_float(mlc_tunop_t op, mlc_dtype_t dt, double x) {
     case MLC_TU_NEG: return -f;
     case MLC_TU_ABS: return fabsf(f);
     case MLC_TU_SQRT: return sqrtf(f);
-    case MLC_TU_EXP: return expf(f);
+    case MLC_TU_EXP: return mlc_vmath_expf(f);
     case MLC_TU_LOG: return logf(f);
-    case MLC_TU_TANH: return tanhf(f);
-    case MLC_TU_ERF: return erff(f);
+    case MLC_TU_TANH: return mlc_vmath_tanhf(f);
+    case MLC_TU_ERF: return mlc_vmath_erff(f);
     case MLC_TU_FLOOR: return floorf(f);
     case MLC_TU_CEIL: return ceilf(f);
     case MLC_TU_ROUND: return nearbyintf(f);

@@ -12,8 +12,11 @@
  *  - Conv with group 1 that is not pointwise becomes Im2Col(X) (the
  *    columns [N, C*taps, P] in the arena) feeding ConvCols, a GEMM of the
  *    weights [M, C*taps] by the columns.  Pointwise convs are GEMMs over X
- *    already and are left alone; grouped and depthwise convs keep the
- *    direct kernel.
+ *    already and are left alone, unless the output is small (P < 256
+ *    pixels): then ConvCols reads X as its columns and runs swapped
+ *    (output channels as the vector dim, pixels as register rows, the
+ *    weights packed into panels over M), as do small non-pointwise convs.
+ *    Grouped and depthwise convs keep the direct kernel.
  *
  * Nodes are rewritten in place (op, inputs, attributes) so their outputs,
  * names and fusion behaviour stay; new producers are appended and the
@@ -77,17 +80,38 @@ static mlc_status_t *pack_matmul(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
   return NULL;
 }
 
+/* For a swapped ConvCols: W as [M, K] packed into panels over M
+ * (Reshape then Pack, both folded at compile time for weights). */
+static mlc_value_t *pack_conv_weights(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
+                                      mlc_node_t *n, int64_t M, int64_t K) {
+  mlc_value_t *w = n->inputs[1];
+  int64_t shape[2] = {M, K};
+  char name[256];
+  snprintf(name, sizeof name, "%.200s__mk%u", w->name, (unsigned)n->id);
+  mlc_value_t *sv = mlc_graph_add_const_i64s(g, name, shape, 2);
+  snprintf(name, sizeof name, "%.200s__2d%u", w->name, (unsigned)n->id);
+  mlc_value_t *w2 = sv ? mlc_graph_add_value_static(g, name, w->dtype, 2, shape) : NULL;
+  mlc_value_t *ins[2] = {w, sv};
+  if (!w2 || !mlc_graph_add_node(g, MLC_OP_Reshape, name, 2, ins, 1, &w2)) return NULL;
+  return add_pack(g, n, w2, true, mlc_lower_gemm_panel(ctx->target, M, w->dtype));
+}
+
+/* Small outputs (7x7, 14x14) waste vector lanes when pixels are the
+ * vector dim: then output channels are, and pixels the register rows. */
+static bool conv_swap(int64_t M, int64_t K, int64_t P) {
+  return P < 256 && M >= 32 && K >= 32;
+}
+
 static mlc_status_t *conv_to_cols(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
                                   mlc_node_t *n, bool *changed) {
-  (void)ctx;
   mlc_value_t *x = n->inputs[0], *w = n->inputs[1], *y = n->outputs[0];
   int r = x->rank, ns = r - 2;
   if (r < 3 || r > 5 || w->rank != r || y->rank != r ||
       !float_gemm_dtype(x->dtype) || !mlc_value_is_static(x) ||
       !mlc_value_is_static(w) || !mlc_value_is_static(y) ||
-      mlc_node_attr_int(n, "group", 1) != 1 || mlc_lower_conv_is_pointwise(n))
+      mlc_node_attr_int(n, "group", 1) != 1)
     return NULL;
-  int64_t geo[4 * 3], ks[3], os[3], taps = 1, P = 1;
+  int64_t geo[4 * 3], ks[3], os[3], taps = 1, P = 1, M = w->dims[0].value;
   MLC_RETURN_IF(mlc_lower_conv_geometry(g, n, geo));
   for (int i = 0; i < ns; i++) {
     ks[i] = w->dims[2 + i].value;
@@ -95,9 +119,22 @@ static mlc_status_t *conv_to_cols(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
     taps *= ks[i];
     P *= os[i];
   }
+  bool pointwise = mlc_lower_conv_is_pointwise(n);
+  bool swap = conv_swap(M, x->dims[1].value * taps, P);
+  if (pointwise && !swap) return NULL; /* a GEMM over X as it is */
   int64_t cdims[3] = {x->dims[0].value, x->dims[1].value * taps, P};
   if (cdims[0] * cdims[1] * P * (int64_t)mlc_dtype_size(x->dtype) > GL_MAX_COLS_BYTES)
     return NULL;
+  if (swap) {
+    mlc_value_t *wp = pack_conv_weights(ctx, g, n, M, cdims[1]);
+    if (!wp || !mlc_node_set_int(g, n, "swap", 1) || !mlc_node_set_int(g, n, "m", M))
+      return oom(g, n);
+    n->inputs[1] = wp;
+  }
+  if (!mlc_node_set_ints(g, n, "out_shape", os, ns)) return oom(g, n);
+  n->op = MLC_OP_ConvCols;
+  *changed = true;
+  if (pointwise) return NULL; /* the columns are X itself */
   char name[256];
   snprintf(name, sizeof name, "%.200s__cols%u", y->name, (unsigned)n->id);
   mlc_value_t *cols = mlc_graph_add_value_static(g, name, x->dtype, 3, cdims);
@@ -106,12 +143,9 @@ static mlc_status_t *conv_to_cols(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
       !mlc_node_set_ints(g, ic, "strides", geo, ns) ||
       !mlc_node_set_ints(g, ic, "dilations", geo + ns, ns) ||
       !mlc_node_set_ints(g, ic, "pads", geo + 2 * ns, 2 * ns) ||
-      !mlc_node_set_ints(g, ic, "out_shape", os, ns) ||
-      !mlc_node_set_ints(g, n, "out_shape", os, ns))
+      !mlc_node_set_ints(g, ic, "out_shape", os, ns))
     return oom(g, n);
   n->inputs[0] = cols;
-  n->op = MLC_OP_ConvCols;
-  *changed = true;
   return NULL;
 }
 

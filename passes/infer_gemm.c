@@ -83,21 +83,36 @@ mlc_status_t *infer_im2col(const infer_cx_t *cx) {
   return infer_set_output(cx, 0, x->dtype, &s);
 }
 
+/* ConvCols: cols [N, K, P...] (Im2Col's output, or X of a pointwise
+ * conv); W [M, C, kern...], or with swap=1 packed panels [.., K, NB] and
+ * M in attribute m. */
 mlc_status_t *infer_conv_cols(const infer_cx_t *cx) {
-  MLC_RETURN_IF(infer_need_rank(cx, 0, 3, 3));
+  MLC_RETURN_IF(infer_need_rank(cx, 0, 3, 8));
   MLC_RETURN_IF(infer_need_rank(cx, 1, 3, 8));
   MLC_RETURN_IF(infer_need_same_dtype(cx, 0, 1));
   const mlc_value_t *cols = cx->n->inputs[0], *w = cx->n->inputs[1];
-  int ns = w->rank - 2;
+  bool swap = mlc_node_attr_int(cx->n, "swap", 0) != 0;
   const int64_t *os;
-  int64_t p, k = 1;
+  int ns = (int)mlc_node_attr_ints(cx->n, "out_shape", &os);
+  int64_t p, k = 1, cp = 1;
+  if (ns < 1 || ns > 6) return infer_err(cx, "out_shape must have 1 to 6 dims");
   MLC_RETURN_IF(out_shape(cx, ns, &p, &os));
-  for (int i = 1; i < w->rank; i++) k *= w->dims[i].value;
-  if (cols->dims[1].value != k || cols->dims[2].value != p)
+  if (swap) {
+    if (w->rank != 3) return infer_err(cx, "swapped ConvCols needs packed weights");
+    k = w->dims[1].value;
+  } else {
+    if (w->rank != 2 + ns) return infer_err(cx, "weights rank %d, expected %d",
+                                            w->rank, 2 + ns);
+    for (int i = 1; i < w->rank; i++) k *= w->dims[i].value;
+  }
+  for (int i = 2; i < cols->rank; i++) cp *= cols->dims[i].value;
+  mlc_dim_t m = swap ? infer_dim(mlc_node_attr_int(cx->n, "m", 0)) : w->dims[0];
+  if (m.value < 1) return infer_err(cx, "output channels unknown");
+  if (cols->dims[1].value != k || cp != p)
     return infer_err(cx, "columns [%lld, %lld] do not match the weights "
                      "(%lld) and out_shape (%lld)", (long long)cols->dims[1].value,
-                     (long long)cols->dims[2].value, (long long)k, (long long)p);
-  infer_shape_t s = {.rank = 2 + ns, .d = {cols->dims[0], w->dims[0]}};
+                     (long long)cp, (long long)k, (long long)p);
+  infer_shape_t s = {.rank = 2 + ns, .d = {cols->dims[0], m}};
   for (int i = 0; i < ns; i++) s.d[2 + i] = infer_dim(os[i]);
   return infer_set_output(cx, 0, cols->dtype, &s);
 }

@@ -21,8 +21,8 @@
  * so consecutive tiles (one thread's chunk) reuse the K x NB panel of B
  * from cache.  MR and NB come from the target: NB = NV vectors, MR rows,
  * with MR*NV + NV + 1 <= the vector registers and MR <= 12 (AVX-512: 6 x
- * 4 vectors, AVX2 and SSE: 6 x 2); NV shrinks when that wastes fewer lanes
- * of N's last panel (N = 196: 12 x 1 vector).  Rows of a ragged last block are clamped for loads
+ * 4 vectors, AVX2 and SSE: 6 x 2); NV shrinks when more than 1/8 of the
+ * lanes of N's panels would idle (N = 196: 12 x 2 vectors).  Rows of a ragged last block are clamped for loads
  * and skipped for stores.  FMA is used where the target has it, else
  * multiply then add; the choice is written into the IR, so the interpreter
  * computes exactly what the backend does.
@@ -30,6 +30,15 @@
  * Packed B (b_panel > 0): B is stored as [ceil(N/NB)][K][NB] panels (the
  * pack-weights pass writes constant weights that way), so the panel a tile
  * reads is contiguous.
+ *
+ * Swapped (swap): the vector columns run over the spec's M and the
+ * register rows over its N, for GEMMs whose N is small (a conv's 7x7 and
+ * 14x14 outputs); A is then read as panels [ceil(M/NB)][K][NB] and B is
+ * broadcast; stores of a row scatter with stride N, cheap beside K FMAs.
+ *
+ * Tried and not kept: K chunks of L1 size with partial sums kept in the
+ * output (a tile then runs several row blocks per chunk).  On the Xeon dev
+ * machine it was slower on 3 of 4 shapes (docs/performance.md).
  *
  * This is scheduling done at lowering time, a step on the way to the tile
  * pipeline of issue 6 (docs/roadmap.md): the blocking is decided here from
@@ -49,12 +58,17 @@ lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t M, int64_t N,
   lw_gemm_block_t b = {.lanes = bits / 8 / (esz ? esz : 4)};
   if (b.lanes < 1) b.lanes = 1;
   b.fma = mlc_dtype_is_float(ct) && (!t || t->has_fma);
-  /* Vectors per row: the most that fit (4 with 32 registers, else 2),
-   * fewer when that wastes fewer lanes on N's last panel. */
+  /* Vectors per row: the most that fit (4 with 32 registers, else 2)
+   * unless that leaves more than 1/8 of the lanes of N's panels idle; then
+   * the count that wastes fewest (N = 196: 2 vectors). */
   int maxnv = regs >= 32 ? 4 : 2;
   int64_t best = -1;
   for (int nv = maxnv; nv >= 1; nv--) {
     int64_t w = (int64_t)nv * b.lanes, waste = (N + w - 1) / w * w - N;
+    if (waste * 8 <= (N + w - 1) / w * w) {
+      b.nv = nv;
+      break;
+    }
     if (best < 0 || waste < best) {
       best = waste;
       b.nv = nv;
@@ -111,6 +125,7 @@ typedef struct gemm_st {
   int ba, bb;
   mlc_texpr_t *bidx[LW_MAXR];
   mlc_tvar_t *gn, *gm, *vj, *vk;
+  int64_t KM, KN; /* the kernel's rows and vector columns (swapped: N, M) */
 } gemm_st_t;
 
 static mlc_texpr_t *var(gemm_st_t *g, mlc_tvar_t *v) {
@@ -124,11 +139,19 @@ static mlc_texpr_t *col_expr(gemm_st_t *g) {
 
 static mlc_texpr_t *row_expr(gemm_st_t *g, int i, bool clamp) {
   mlc_texpr_t *r = lw_add_i(g->c, lw_mul_i(g->c, var(g, g->gm), g->blk.mr), i);
-  if (!clamp || g->s->M % g->blk.mr == 0) return r;
-  return mlc_tx_binary(g->c->k, MLC_TB_MIN, r, mlc_tx_i64(g->c->k, g->s->M - 1));
+  if (!clamp || g->KM % g->blk.mr == 0) return r;
+  return mlc_tx_binary(g->c->k, MLC_TB_MIN, r, mlc_tx_i64(g->c->k, g->KM - 1));
 }
 
-static mlc_texpr_t *load_b(gemm_st_t *g) {
+/* The spec's row and column of kernel row i and the vector column. */
+static mlc_texpr_t *spec_row(gemm_st_t *g, int i, bool clamp) {
+  return g->s->swap ? col_expr(g) : row_expr(g, i, clamp);
+}
+static mlc_texpr_t *spec_col(gemm_st_t *g, int i, bool clamp) {
+  return g->s->swap ? row_expr(g, i, clamp) : col_expr(g);
+}
+
+static mlc_texpr_t *load_b(gemm_st_t *g, int i) {
   lw_ctx_t *c = g->c;
   const lw_gemm_t *s = g->s;
   mlc_texpr_t *kk = var(g, g->vk), *base = sum_strided(c, g->bidx, s->b_bs, s->nb);
@@ -137,16 +160,20 @@ static mlc_texpr_t *load_b(gemm_st_t *g) {
     ix = lw_add(c, lw_mul_i(c, var(g, g->gn), s->K * s->b_panel),
                 lw_add(c, lw_mul_i(c, kk, s->b_panel), var(g, g->vj)));
   else
-    ix = lw_add(c, lw_mul_i(c, kk, s->b_sk), lw_mul_i(c, col_expr(g), s->b_sn));
+    ix = lw_add(c, lw_mul_i(c, kk, s->b_sk), lw_mul_i(c, spec_col(g, i, true), s->b_sn));
   return mlc_tx_cast(c->k, g->ct, mlc_tx_load(c->k, g->bb, lw_add(c, base, ix)));
 }
 
 static mlc_texpr_t *load_a(gemm_st_t *g, int i) {
   lw_ctx_t *c = g->c;
   const lw_gemm_t *s = g->s;
-  mlc_texpr_t *ix = lw_add(c, sum_strided(c, g->bidx, s->a_bs, s->nb),
-                           lw_add(c, lw_mul_i(c, row_expr(g, i, true), s->a_sm),
-                                  lw_mul_i(c, var(g, g->vk), s->a_sk)));
+  mlc_texpr_t *kk = var(g, g->vk), *ix;
+  if (s->a_panel) /* [M/NB][K][NB], swapped: gn*K*NB + k*NB + j */
+    ix = lw_add(c, lw_mul_i(c, var(g, g->gn), s->K * s->a_panel),
+                lw_add(c, lw_mul_i(c, kk, s->a_panel), var(g, g->vj)));
+  else
+    ix = lw_add(c, lw_mul_i(c, spec_row(g, i, true), s->a_sm), lw_mul_i(c, kk, s->a_sk));
+  ix = lw_add(c, sum_strided(c, g->bidx, s->a_bs, s->nb), ix);
   return mlc_tx_cast(c->k, g->ct, mlc_tx_load(c->k, g->ba, ix));
 }
 
@@ -161,7 +188,7 @@ static mlc_texpr_t *madd(gemm_st_t *g, mlc_texpr_t *a, mlc_texpr_t *b,
 static mlc_tstmt_t *store_row(gemm_st_t *g, int i, mlc_tvar_t *acc) {
   lw_ctx_t *c = g->c;
   const lw_gemm_t *s = g->s;
-  mlc_texpr_t *row = row_expr(g, i, false), *col = col_expr(g);
+  mlc_texpr_t *row = spec_row(g, i, false), *col = spec_col(g, i, false);
   mlc_texpr_t *oidx[LW_MAXR];
   for (int d = 0; d < s->out_rank; d++) {
     int m = s->out_map[d];
@@ -176,12 +203,13 @@ static mlc_tstmt_t *store_row(gemm_st_t *g, int i, mlc_tvar_t *acc) {
       oidx[d] = mlc_tx_binary(c->k, MLC_TB_MOD, col, mlc_tx_i64(c->k, e));
       col = mlc_tx_binary(c->k, MLC_TB_DIV, col, mlc_tx_i64(c->k, e));
     }
-  col = col_expr(g);
+  col = spec_col(g, i, false);
   mlc_texpr_t *v = mlc_tx_var(c->k, acc);
   if (s->finish) v = s->finish(c, g->n, v, row, col);
   mlc_tstmt_t *st = lw_store_out(c, g->n, oidx, s->out_rank, v);
-  if (s->M % g->blk.mr == 0) return st;
-  return mlc_ts_if(c->k, mlc_tx_binary(c->k, MLC_TB_LT, row, mlc_tx_i64(c->k, s->M)),
+  if (g->KM % g->blk.mr == 0) return st;
+  mlc_texpr_t *kr = row_expr(g, i, false);
+  return mlc_ts_if(c->k, mlc_tx_binary(c->k, MLC_TB_LT, kr, mlc_tx_i64(c->k, g->KM)),
                    st, NULL);
 }
 
@@ -195,14 +223,15 @@ static mlc_tstmt_t *tile_body(gemm_st_t *g) {
   for (int i = 0; i < mr; i++) {
     acc[i] = mlc_tkernel_new_var(k, MLC_TV_LOCAL, g->ct, "acc");
     if (!acc[i]) return NULL;
-    mlc_texpr_t *init = g->s->init ? g->s->init(c, g->n, NULL, row_expr(g, i, true), col_expr(g))
+    mlc_texpr_t *init = g->s->init ? g->s->init(c, g->n, NULL, spec_row(g, i, true),
+                                                spec_col(g, i, true))
                                    : mlc_tx_const(k, g->ct, 0);
     if (!mlc_ts_block_append(k, blk, mlc_ts_assign(k, acc[i], mlc_tx_cast(k, g->ct, init))))
       return NULL;
   }
   for (int i = 0; i < mr; i++)
     if (!mlc_ts_block_append(k, upd, mlc_ts_assign(k, acc[i],
-                                 madd(g, load_a(g, i), load_b(g), mlc_tx_var(k, acc[i])))))
+                                 madd(g, load_a(g, i), load_b(g, i), mlc_tx_var(k, acc[i])))))
       return NULL;
   if (!mlc_ts_block_append(k, blk, lw_for(c, g->vk, g->s->K, upd, MLC_LOOP_SERIAL)))
     return NULL;
@@ -215,15 +244,17 @@ mlc_status_t *lw_gemm_kernel(lw_ctx_t *c, const mlc_node_t *n,
                              const lw_gemm_t *s) {
   mlc_tkernel_t *k = c->k;
   if (mlc_value_numel(n->outputs[0]) == 0 || s->M < 1 || s->N < 1) return NULL;
-  gemm_st_t g = {.c = c, .n = n, .s = s, .ct = lw_compute_dt(n->outputs[0]->dtype)};
-  g.blk = lw_gemm_blocking(c, s->M, s->N, g.ct);
-  if (s->b_panel && s->b_panel != g.blk.nb)
-    return lw_err(c, MLC_INTERNAL, "B packed in panels of %lld, the kernel uses %d",
-                  (long long)s->b_panel, g.blk.nb);
+  gemm_st_t g = {.c = c, .n = n, .s = s, .ct = lw_compute_dt(n->outputs[0]->dtype),
+                 .KM = s->swap ? s->N : s->M, .KN = s->swap ? s->M : s->N};
+  g.blk = lw_gemm_blocking(c, g.KM, g.KN, g.ct);
+  int64_t panel = s->swap ? s->a_panel : s->b_panel;
+  if ((s->swap ? s->b_panel : s->a_panel) || (panel && panel != g.blk.nb))
+    return lw_err(c, MLC_INTERNAL, "operand packed in panels of %lld, the kernel "
+                  "uses %d", (long long)panel, g.blk.nb);
   for (int i = 0; i < s->nb; i++)
     g.bidx[i] = mlc_tx_var(k, mlc_tkernel_add_grid(k, s->bdims[i]));
-  g.gn = mlc_tkernel_add_grid(k, (s->N + g.blk.nb - 1) / g.blk.nb);
-  g.gm = mlc_tkernel_add_grid(k, (s->M + g.blk.mr - 1) / g.blk.mr);
+  g.gn = mlc_tkernel_add_grid(k, (g.KN + g.blk.nb - 1) / g.blk.nb);
+  g.gm = mlc_tkernel_add_grid(k, (g.KM + g.blk.mr - 1) / g.blk.mr);
   g.vj = lw_loopvar(c);
   g.vk = lw_loopvar(c);
   g.ba = lw_buf(c, s->a, false);
@@ -231,7 +262,7 @@ mlc_status_t *lw_gemm_kernel(lw_ctx_t *c, const mlc_node_t *n,
   if (!g.gn || !g.gm || !g.vj || !g.vk || g.ba < 0 || g.bb < 0) return lw_oom(c);
   mlc_tstmt_t *body = tile_body(&g);
   mlc_texpr_t *end = mlc_tx_binary(k, MLC_TB_MIN, mlc_tx_i64(k, g.blk.nb),
-                                   lw_add_i(c, lw_mul_i(c, var(&g, g.gn), -g.blk.nb), s->N));
+                                   lw_add_i(c, lw_mul_i(c, var(&g, g.gn), -g.blk.nb), g.KN));
   mlc_tstmt_t *loop = mlc_ts_for(k, g.vj, mlc_tx_i64(k, 0), end, MLC_LOOP_VECTORIZE,
                                  g.blk.nb, body);
   if (!lw_append(c, loop)) return lw_oom(c);

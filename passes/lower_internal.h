@@ -203,6 +203,11 @@ typedef struct lw_gemm {
   int64_t bdims[LW_MAXR], a_bs[LW_MAXR], b_bs[LW_MAXR];
   int64_t M, N, K, a_sm, a_sk, b_sk, b_sn;
   int64_t b_panel; /* > 0: B packed as [ceil(N/b_panel)][K][b_panel] */
+  /* swap: the kernel's vector columns run over M and its register rows
+   * over N (for small N: a conv's 7x7 or 14x14 outputs); A then comes as
+   * panels [ceil(M/a_panel)][K][a_panel] and B is broadcast. */
+  bool swap;
+  int64_t a_panel;
   mlc_value_t *a, *b;
   int out_rank;
   int out_map[LW_MAXR]; /* LW_GM_* per output dim */

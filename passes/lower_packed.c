@@ -183,9 +183,14 @@ static mlc_status_t *conv_gemm(lw_ctx_t *c, const mlc_node_t *n, mlc_value_t *co
                                int64_t K, int64_t P) {
   mlc_value_t *wv = n->inputs[1], *y = n->outputs[0];
   int r = y->rank;
-  lw_gemm_t s = {.a = wv, .b = cols, .nb = 1, .M = wv->dims[0].value, .N = P, .K = K,
+  lw_gemm_t s = {.a = wv, .b = cols, .nb = 1, .M = y->dims[1].value, .N = P, .K = K,
                  .a_sm = K, .a_sk = 1, .b_sk = P, .b_sn = 1, .out_rank = r,
                  .col_span = r - 2};
+  if (mlc_node_attr_int(n, "swap", 0)) {
+    if (wv->rank != 3) return lw_err(c, MLC_INVALID_MODEL, "swapped ConvCols weights");
+    s.swap = true;
+    s.a_panel = wv->dims[2].value;
+  }
   s.bdims[0] = y->dims[0].value;
   s.b_bs[0] = s.bdims[0] == 1 ? 0 : K * P;
   s.out_map[0] = LW_GM_BATCH;
@@ -197,9 +202,10 @@ static mlc_status_t *conv_gemm(lw_ctx_t *c, const mlc_node_t *n, mlc_value_t *co
 
 mlc_status_t *lw_build_conv_cols(lw_ctx_t *c, const mlc_node_t *n) {
   mlc_value_t *cols = n->inputs[0];
-  if (cols->rank != 3 || n->outputs[0]->rank != n->inputs[1]->rank)
-    return lw_err(c, MLC_INVALID_MODEL, "ConvCols ranks");
-  return conv_gemm(c, n, cols, cols->dims[1].value, cols->dims[2].value);
+  if (cols->rank < 3) return lw_err(c, MLC_INVALID_MODEL, "ConvCols ranks");
+  int64_t P = 1;
+  for (int i = 2; i < cols->rank; i++) P *= cols->dims[i].value;
+  return conv_gemm(c, n, cols, cols->dims[1].value, P);
 }
 
 bool lw_conv_is_pointwise(const mlc_node_t *n) {

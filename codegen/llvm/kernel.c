@@ -14,7 +14,8 @@
  * LLVM's half/bfloat support; in memory they are half and i16.  Loop and local variables live in allocas
  * that SROA/mem2reg promote.  Semantics follow ir/tile.h: guarded integer
  * division, NaN-propagating float min/max, roundeven, saturating
- * float->int casts; where ir/tile.h is silent, ir/tile_interp.c decides
+ * float->int casts, f32 exp/tanh/erf emitted by vmath.c from ir/vmath.c's
+ * sequences; where ir/tile.h is silent, ir/tile_interp.c decides
  * (min/max of equal values, integer POW, logic ops on floats).
  */
 #include <llvm-c/DebugInfo.h>
@@ -257,6 +258,8 @@ static LLVMValueRef f_to_int_sat(kstate_t *s, mlc_dtype_t dt, LLVMValueRef v) {
 }
 
 static LLVMValueRef float_unary(kstate_t *s, mlc_tunop_t op, LLVMValueRef a) {
+  LLVMValueRef v = scalar_of(LLVMTypeOf(a)) == s->cg->t_f32 ? mlc_cgk_vmath(s, op, a) : NULL;
+  if (v) return v; /* f32 exp/tanh/erf: ir/vmath.c's sequence */
   switch (op) {
   case MLC_TU_NEG: return LLVMBuildFNeg(s->b, a, "");
   case MLC_TU_ABS: return intr1(s, "llvm.fabs", a);

@@ -50,6 +50,10 @@ LLVMValueRef mlc_cgk_cast(kstate_t *s, mlc_dtype_t from, mlc_dtype_t to,
 LLVMValueRef mlc_cgk_from_mem(kstate_t *s, mlc_dtype_t dt, LLVMValueRef v);
 LLVMValueRef mlc_cgk_to_mem(kstate_t *s, mlc_dtype_t dt, LLVMValueRef v);
 
+/* vmath.c: f32 EXP, TANH, ERF as ir/vmath.c computes them, in either mode;
+ * NULL for other ops. */
+LLVMValueRef mlc_cgk_vmath(kstate_t *s, mlc_tunop_t op, LLVMValueRef a);
+
 /* widen.c: emits FOR statement `t` widened, when it qualifies; returns
  * false, having emitted nothing, when it does not. */
 bool mlc_cgk_widen(kstate_t *s, const mlc_tstmt_t *t);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <float.h>
 #include <math.h>
 
 #include "cg_util.h"
@@ -420,6 +421,61 @@ static void test_not_widened(void **s) {
   diff_kernel(k, NULL, "overlapping stores", 5);
 }
 
+/* EXP, TANH and ERF of ir/vmath.c: inputs sweep the f32 bit patterns
+ * (every 65537th), [-12, 12] densely, and the special values.  One loop
+ * is left to LLVM's loop vectorizer (scalar code, vector body and scalar
+ * epilogue), the other has an inner loop so the backend widens it
+ * (widen.c), with a remainder of 5 rows. */
+enum { VM_SPECIALS = 24, VM_N = VM_SPECIALS + 65536 + 32768, VM_ROWS = 61 };
+
+static void vmath_inputs(float *x) {
+  const float sp[VM_SPECIALS] = {
+      0.0f, -0.0f, INFINITY, -INFINITY, NAN, -NAN, FLT_MAX, -FLT_MAX,
+      FLT_MIN, -FLT_MIN, 0x1p-149f, -0x1p-149f, 88.72283f, 88.72284f,
+      89.0f, -103.97f, -104.0f, -87.5f, 0.625f, 1.0f, 3.92f, -3.92f, 9.01f, -0.3466f};
+  memcpy(x, sp, sizeof sp);
+  for (uint32_t i = 0; i < 65536; i++) {
+    uint32_t u = i * 65537u + 12345u;
+    memcpy(&x[VM_SPECIALS + i], &u, 4);
+  }
+  for (int i = 0; i < 32768; i++) x[VM_SPECIALS + 65536 + i] = -12.0f + (float)i * (24.0f / 32768.0f);
+}
+
+static mlc_tkernel_t *vmath_kernel(bool widened) {
+  const mlc_tunop_t ops[3] = {MLC_TU_EXP, MLC_TU_TANH, MLC_TU_ERF};
+  mlc_tkernel_t *k = mlc_tkernel_create(widened ? "vmath_w" : "vmath_v");
+  int bx = mlc_tkernel_add_buf(k, "x", MLC_DT_F32, VM_N, (mlc_storage_t){0}, false);
+  mlc_tvar_t *i = mlc_tkernel_new_var(k, MLC_TV_LOOP, MLC_DT_I64, "i");
+  mlc_tvar_t *j = mlc_tkernel_new_var(k, MLC_TV_LOOP, MLC_DT_I64, "j");
+  /* widened: element j * ROWS + i, i the widened loop; else element i. */
+  mlc_texpr_t *idx = widened ? mlc_tx_binary(k, MLC_TB_ADD, mlc_tx_binary(k, MLC_TB_MUL,
+                                   mlc_tx_var(k, j), mlc_tx_i64(k, VM_ROWS)), mlc_tx_var(k, i))
+                             : mlc_tx_var(k, i);
+  mlc_tstmt_t *st[3];
+  for (int o = 0; o < 3; o++) {
+    int by = mlc_tkernel_add_buf(k, "y", MLC_DT_F32, VM_N, (mlc_storage_t){0}, true);
+    st[o] = mlc_ts_store(k, by, idx, mlc_tx_unary(k, ops[o], mlc_tx_load(k, bx, idx)));
+  }
+  mlc_tstmt_t *body = mlc_ts_block(k, 3, st);
+  if (widened)
+    body = mlc_ts_for(k, j, mlc_tx_i64(k, 0), mlc_tx_i64(k, VM_N / VM_ROWS), MLC_LOOP_SERIAL, 0, body);
+  int64_t n = widened ? VM_ROWS : VM_N;
+  k->body = mlc_ts_for(k, i, mlc_tx_i64(k, 0), mlc_tx_i64(k, n), MLC_LOOP_VECTORIZE, 8, body);
+  assert_non_null(k->body);
+  return k;
+}
+
+static void test_vmath_sweep(void **s) {
+  (void)s;
+  float *x = malloc(VM_N * sizeof *x);
+  assert_non_null(x);
+  vmath_inputs(x);
+  const void *data[4] = {x, NULL, NULL, NULL};
+  diff_kernel(vmath_kernel(false), data, "exp/tanh/erf, vectorized loop", 0);
+  diff_kernel(vmath_kernel(true), data, "exp/tanh/erf, widened loop", 0);
+  free(x);
+}
+
 /* FMA in scalar code and in a widened loop (an outer loop over outputs
  * with an inner reduction, as the matmul micro-kernels use it), for f32,
  * f16 (computed in f32) and f64: one rounding in both. */
@@ -459,6 +515,65 @@ static void test_fma(void **s) {
   }
 }
 
+/* The internal ops of the gemm-layout pass: Pack (both orientations),
+ * PackedMatMul with a ragged last row block and Gemm's bias, Im2Col with
+ * stride, padding and dilation, ConvCols plain and swapped (weights in
+ * panels over M, pixels as rows), and a pointwise Conv as a GEMM. */
+static void test_gemm_layouts(void **s) {
+  (void)s;
+  int64_t nb = mlc_lower_gemm_panel(NULL, 67, MLC_DT_F32);
+  mlc_value_t *b = val(MLC_DT_F32, 2, (int64_t[]){70, 67});
+  mlc_value_t *bp = val(MLC_DT_F32, 3, (int64_t[]){(67 + nb - 1) / nb, 70, nb});
+  mlc_node_t *n = node(MLC_OP_Pack, 1, &b, 1, &bp);
+  mlc_node_set_int(F.g, n, "panel", nb);
+  diff_node(n, 21);
+  mlc_value_t *bt = val(MLC_DT_F32, 2, (int64_t[]){67, 70});
+  n = node(MLC_OP_Pack, 1, &bt, 1, &bp);
+  mlc_node_set_int(F.g, n, "panel", nb);
+  mlc_node_set_int(F.g, n, "trans", 1);
+  diff_node(n, 22);
+  mlc_value_t *pin[3] = {val(MLC_DT_F32, 2, (int64_t[]){23, 70}), bp,
+                         val(MLC_DT_F32, 1, (int64_t[]){67})};
+  mlc_value_t *po = val(MLC_DT_F32, 2, (int64_t[]){23, 67});
+  n = node(MLC_OP_PackedMatMul, 3, pin, 1, &po);
+  mlc_node_set_int(F.g, n, "n", 67);
+  mlc_node_set_float(F.g, n, "beta", 0.5f);
+  diff_node(n, 23);
+  /* Im2Col of X [1, 3, 11, 10], 3x2 kernel, stride 2x1, dilation 1x2 */
+  mlc_value_t *x = val(MLC_DT_F32, 4, (int64_t[]){1, 3, 11, 10});
+  mlc_value_t *cols = val(MLC_DT_F32, 3, (int64_t[]){1, 18, 6 * 10});
+  n = node(MLC_OP_Im2Col, 1, &x, 1, &cols);
+  mlc_node_set_ints(F.g, n, "kernel_shape", (int64_t[]){3, 2}, 2);
+  mlc_node_set_ints(F.g, n, "strides", (int64_t[]){2, 1}, 2);
+  mlc_node_set_ints(F.g, n, "dilations", (int64_t[]){1, 2}, 2);
+  mlc_node_set_ints(F.g, n, "pads", (int64_t[]){1, 1, 1, 1}, 4);
+  mlc_node_set_ints(F.g, n, "out_shape", (int64_t[]){6, 10}, 2);
+  diff_node(n, 24);
+  mlc_value_t *cin[3] = {cols, val(MLC_DT_F32, 4, (int64_t[]){40, 3, 3, 2}),
+                         val(MLC_DT_F32, 1, (int64_t[]){40})};
+  mlc_value_t *co = val(MLC_DT_F32, 4, (int64_t[]){1, 40, 6, 10});
+  n = node(MLC_OP_ConvCols, 3, cin, 1, &co);
+  mlc_node_set_ints(F.g, n, "out_shape", (int64_t[]){6, 10}, 2);
+  diff_node(n, 25);
+  int64_t mp = mlc_lower_gemm_panel(NULL, 40, MLC_DT_F32);
+  mlc_value_t *sin[3] = {cols, val(MLC_DT_F32, 3, (int64_t[]){(40 + mp - 1) / mp, 18, mp}),
+                         cin[2]};
+  n = node(MLC_OP_ConvCols, 3, sin, 1, &co);
+  mlc_node_set_ints(F.g, n, "out_shape", (int64_t[]){6, 10}, 2);
+  mlc_node_set_int(F.g, n, "swap", 1);
+  mlc_node_set_int(F.g, n, "m", 40);
+  diff_node(n, 26);
+  mlc_value_t *win[2] = {val(MLC_DT_F32, 4, (int64_t[]){2, 5, 7, 9}),
+                         val(MLC_DT_F32, 4, (int64_t[]){13, 5, 1, 1})};
+  mlc_value_t *wo = val(MLC_DT_F32, 4, (int64_t[]){2, 13, 7, 9});
+  diff_node(node(MLC_OP_Conv, 2, win, 1, &wo), 27);
+  /* K = 300: K chunks with partial sums in the output, ragged row block */
+  mlc_value_t *kin[2] = {val(MLC_DT_F32, 3, (int64_t[]){2, 33, 300}),
+                         val(MLC_DT_F32, 2, (int64_t[]){300, 40})};
+  mlc_value_t *ko = val(MLC_DT_F32, 3, (int64_t[]){2, 33, 40});
+  diff_node(node(MLC_OP_MatMul, 2, kin, 1, &ko), 28);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_pool),   cmocka_unit_test(test_linalg),
@@ -466,6 +581,8 @@ int main(void) {
       cmocka_unit_test(test_int_ops),     cmocka_unit_test(test_casts_where),
       cmocka_unit_test(test_data_movement), cmocka_unit_test(test_widened_constructs),
       cmocka_unit_test(test_not_widened), cmocka_unit_test(test_fma),
+      cmocka_unit_test(test_gemm_layouts),
+      cmocka_unit_test(test_vmath_sweep),
       cmocka_unit_test(test_dwconv_pool),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
