@@ -70,41 +70,62 @@ static mlc_texpr_t *load_w(dwc_t *s, mlc_texpr_t *ci, int64_t kh, int64_t kw) {
   return mlc_tx_cast(c->k, s->ct, mlc_tx_load(c->k, s->bw, wi));
 }
 
+/* One tap (kh, kw) for rows oh[0..nrow): acc[r] = madd(X, W, acc[r]). */
+static mlc_tstmt_t *conv_tap(dwc_t *s, mlc_tvar_t **acc, mlc_texpr_t *ci,
+                             mlc_texpr_t *const *oh, mlc_texpr_t *const *rcond,
+                             int nrow, mlc_texpr_t *ow, int64_t kh, int64_t kw) {
+  mlc_tkernel_t *k = s->c->k;
+  mlc_texpr_t *wv = load_w(s, ci, kh, kw);
+  mlc_tstmt_t *rows = mlc_ts_block(k, 0, NULL);
+  for (int r = 0; r < nrow; r++) {
+    mlc_texpr_t *xv = load_x(s, ci, oh[r], kh, ow, kw);
+    mlc_tstmt_t *st = mlc_ts_assign(k, acc[r], madd(s, xv, wv, mlc_tx_var(k, acc[r])));
+    if (rcond[r]) st = mlc_ts_if(k, rcond[r], st, NULL);
+    if (!mlc_ts_block_append(k, rows, st)) return NULL;
+  }
+  return rows;
+}
+
 /* for ci in [0, Cg) { acc[r] = madd(X, W, acc[r]) per tap and row r }:
  * taps in the order kh, kw of the generic kernel, the rows interleaved
- * (independent chains); a guarded column tap under one IF for all rows.  The channel
+ * (independent chains).  A row tap outside the input for some rows of the
+ * run is under an IF on oh (uniform across the vector), a column tap
+ * likewise under one IF on ow for all rows (a masked load).  The channel
  * loop stays a loop even for Cg == 1: the backend widens loops that
  * contain a loop (codegen/llvm/widen.c). */
 static mlc_tstmt_t *conv_taps(dwc_t *s, mlc_tvar_t **acc, mlc_texpr_t *const *oh,
-                              int nrow, mlc_texpr_t *ow, const lw_seg_t *rs,
-                              const lw_colrun_t *cr) {
+                              int nrow, mlc_texpr_t *ow, const lw_run_t *rr,
+                              const lw_run_t *cr) {
   lw_ctx_t *c = s->c;
   mlc_tkernel_t *k = c->k;
   mlc_tvar_t *v = lw_loopvar(c);
   mlc_tstmt_t *blk = mlc_ts_block(k, 0, NULL);
   if (!v || !blk) return NULL;
-  mlc_texpr_t *ci = mlc_tx_var(k, v);
-  for (int64_t kh = rs->k0; kh < rs->k1; kh++)
-    for (int64_t kw = 0; kw < s->w.kern[1]; kw++) {
-      mlc_texpr_t *cond;
-      if (!lw_win2d_col_tap(c, &s->p, cr, kw, false, ow, &cond)) continue;
-      mlc_texpr_t *wv = load_w(s, ci, kh, kw);
-      mlc_tstmt_t *rows = mlc_ts_block(k, 0, NULL);
-      for (int r = 0; r < nrow; r++) {
-        mlc_texpr_t *xv = load_x(s, ci, oh[r], kh, ow, kw);
-        if (!mlc_ts_block_append(k, rows, mlc_ts_assign(k, acc[r], madd(s, xv, wv,
-                                                              mlc_tx_var(k, acc[r])))))
-          return NULL;
-      }
-      if (!mlc_ts_block_append(k, blk, cond ? mlc_ts_if(k, cond, rows, NULL) : rows))
-        return NULL;
+  mlc_texpr_t *ci = mlc_tx_var(k, v), *rcond[LW_WIN_MAXRB], *none[LW_WIN_MAXRB] = {0};
+  for (int64_t kh = 0; kh < s->w.kern[0]; kh++) {
+    bool any = false;
+    for (int r = 0; r < nrow; r++) {
+      bool in = lw_win2d_tap(c, &s->p, 0, rr, kh, false, oh[r], &rcond[r]);
+      if (!in) rcond[r] = mlc_tx_int(k, MLC_DT_BOOL, 0);
+      any = any || in;
     }
+    if (!any) continue;
+    mlc_tstmt_t *row = mlc_ts_block(k, 0, NULL);
+    for (int64_t kw = 0; kw < s->w.kern[1]; kw++) {
+      mlc_texpr_t *cc;
+      if (!lw_win2d_tap(c, &s->p, 1, cr, kw, false, ow, &cc)) continue;
+      mlc_tstmt_t *t = conv_tap(s, acc, ci, oh, nrow == 1 ? none : rcond, nrow, ow, kh, kw);
+      if (!mlc_ts_block_append(k, row, cc ? mlc_ts_if(k, cc, t, NULL) : t)) return NULL;
+    }
+    if (nrow == 1 && rcond[0]) row = mlc_ts_if(k, rcond[0], row, NULL);
+    if (!mlc_ts_block_append(k, blk, row)) return NULL;
+  }
   return lw_for(c, v, s->Cg, blk, MLC_LOOP_SERIAL);
 }
 
 static mlc_tstmt_t *conv_body(void *ctx, mlc_texpr_t *const *oh, int nrow,
-                              mlc_texpr_t *ow, const lw_seg_t *rs,
-                              const lw_colrun_t *cr) {
+                              mlc_texpr_t *ow, const lw_run_t *rr,
+                              const lw_run_t *cr) {
   dwc_t *s = ctx;
   lw_ctx_t *c = s->c;
   mlc_tkernel_t *k = c->k;
@@ -121,7 +142,7 @@ static mlc_tstmt_t *conv_body(void *ctx, mlc_texpr_t *const *oh, int nrow,
         !mlc_ts_block_append(k, fin, lw_store_out(c, s->n, idx, 4, mlc_tx_var(k, acc[r]))))
       return NULL;
   }
-  if (!mlc_ts_block_append(k, blk, conv_taps(s, acc, oh, nrow, ow, rs, cr)) ||
+  if (!mlc_ts_block_append(k, blk, conv_taps(s, acc, oh, nrow, ow, rr, cr)) ||
       !mlc_ts_block_append(k, blk, fin))
     return NULL;
   return blk;

@@ -130,55 +130,53 @@ mlc_status_t *lw_build_gemm(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_conv(lw_ctx_t *c, const mlc_node_t *n);
 
 /* lower_window.c: border-split nests for 2-D window kernels */
-enum { LW_WIN_MAXSEG = 32, LW_WIN_MAXK = 64, LW_WIN_MAXRB = 8 };
-/* Output positions [o0, o1) whose taps inside the input are [k0, k1) and
- * inside input + pads [p0, p1) (empty ranges: k0 == k1). */
-typedef struct lw_seg {
-  int64_t o0, o1, k0, k1, p0, p1;
-} lw_seg_t;
-/* Runs of output dim d with equal tap ranges; -1 if more than max. */
-int lw_win_segments(const lw_win_t *w, int d, lw_seg_t *out, int max);
-/* A run of output columns; `guarded`: some taps are outside the input for
- * some of its columns (see lw_win2d_col_tap). */
-typedef struct lw_colrun {
-  int64_t o0, o1;
-  bool guarded;
-} lw_colrun_t;
-typedef struct lw_win2d {
-  int nr, nc;
-  lw_seg_t rows[LW_WIN_MAXSEG];
-  lw_colrun_t cols[3];
-  /* per column tap kw: columns [lo, hi) where it is inside the input
-   * (in_*) or inside input + pads (pad_*) */
+enum { LW_WIN_MAXK = 64, LW_WIN_MAXRB = 8 };
+/* One spatial dim of a window: for each tap k the outputs [in_lo, in_hi)
+ * where it is inside the input and [pad_lo, pad_hi) where it is inside
+ * input + pads (empty: lo == hi == 0); [lo, hi) the interior, where all
+ * taps are inside the input. */
+typedef struct lw_wdim {
   int64_t in_lo[LW_WIN_MAXK], in_hi[LW_WIN_MAXK], pad_lo[LW_WIN_MAXK],
       pad_hi[LW_WIN_MAXK];
+  int64_t lo, hi;
+} lw_wdim_t;
+/* A run of output positions [o0, o1) of one dim. */
+typedef struct lw_run {
+  int64_t o0, o1;
+} lw_run_t;
+typedef struct lw_win2d {
+  lw_wdim_t dim[2];         /* rows, columns */
+  int nc;
+  lw_run_t cols[3];         /* column runs (see lower_window.c) */
+  lw_run_t rows_in;         /* interior rows (row-blocked bodies) */
+  lw_run_t rows_all;        /* all rows (the one-row body) */
   int lanes;                /* vector width of the column loops */
-  int rblk;                 /* output rows per body (register blocking) */
+  int rblk;                 /* output rows per blocked body */
   int64_t rb;               /* rows per tile */
   bool single;              /* one tile of rows: static row bounds */
   mlc_texpr_t *n, *ch, *r0; /* grid: batch, channel, first row of the tile */
 } lw_win2d_t;
-/* The body for output rows oh[0..nrow) (consecutive) at column ow. */
+/* The body for output rows oh[0..nrow) (consecutive, in row run rr) at
+ * column ow (in column run cr). */
 typedef mlc_tstmt_t *(*lw_win2d_body_fn)(void *ctx, mlc_texpr_t *const *oh,
                                          int nrow, mlc_texpr_t *ow,
-                                         const lw_seg_t *rs,
-                                         const lw_colrun_t *cr);
-/* Plans a 2-D window for vectors of `lanes` and bodies of up to `rblk`
- * rows; false unless 2-D with at most max_taps taps unrolled over all
- * (row run, column run) bodies. */
+                                         const lw_run_t *rr, const lw_run_t *cr);
+/* Plans a 2-D window for vectors of `lanes` and blocked bodies of up to
+ * `rblk` rows; false unless 2-D with kernels up to LW_WIN_MAXK and at most
+ * max_taps taps unrolled over all bodies. */
 bool lw_win2d_plan(const lw_win_t *w, lw_win2d_t *p, int lanes, int rblk,
                    int64_t max_taps);
-/* Is column tap kw inside the input (padded: input + pads) somewhere in
- * run r?  *cond gets the condition on ow, NULL when it holds for all. */
-bool lw_win2d_col_tap(lw_ctx_t *c, const lw_win2d_t *p, const lw_colrun_t *r,
-                      int64_t kw, bool padded, mlc_texpr_t *ow,
-                      mlc_texpr_t **cond);
+/* Is tap k of dim d (0 rows, 1 columns) inside the input (padded: input +
+ * pads) somewhere in run r?  *cond gets the condition on the output
+ * coordinate o, NULL when it holds throughout r. */
+bool lw_win2d_tap(lw_ctx_t *c, const lw_win2d_t *p, int d, const lw_run_t *r,
+                  int64_t k, bool padded, mlc_texpr_t *o, mlc_texpr_t **cond);
 /* Vector lanes for compute dtype ct on the context's target. */
 int lw_win_lanes(const lw_ctx_t *c, mlc_dtype_t ct);
 /* Adds the grid [N, C, row blocks]; false on out-of-memory. */
 bool lw_win2d_grid(lw_ctx_t *c, const lw_win_t *w, lw_win2d_t *p, int64_t N,
                    int64_t C);
-/* Appends one nest per (row run, column run) around fn's body. */
+/* Appends the nests of every column run around fn's bodies. */
 bool lw_win2d_emit(lw_ctx_t *c, const lw_win2d_t *p, lw_win2d_body_fn fn,
                    void *ctx);
 

@@ -54,78 +54,93 @@ static mlc_texpr_t *update(pool_t *s, mlc_tvar_t *acc, mlc_texpr_t *xv) {
   return mlc_tx_select(k, mlc_tx_binary(k, MLC_TB_GT, xv, a), xv, mlc_tx_var(k, acc));
 }
 
-/* acc[r] = update(acc[r], X) per tap (order kh, kw) and row r, guarded
- * column taps under one IF for all rows, inside a one-trip loop: the backend widens
- * loops that contain a loop (codegen/llvm/widen.c), which handles the
- * guarded taps as masked loads. */
+/* acc[r] = update(acc[r], X) per tap (order kh, kw) and row r; a row tap
+ * outside the input for some rows of the run under an IF on oh, a column
+ * tap likewise under one IF on ow for all rows; all inside a one-trip
+ * loop: the backend widens loops that contain a loop
+ * (codegen/llvm/widen.c), which makes the column IFs masked loads. */
 static mlc_tstmt_t *pool_taps(pool_t *s, mlc_tvar_t **acc, mlc_texpr_t *const *oh,
-                              int nrow, mlc_texpr_t *ow, const lw_seg_t *rs,
-                              const lw_colrun_t *cr) {
+                              int nrow, mlc_texpr_t *ow, const lw_run_t *rr,
+                              const lw_run_t *cr) {
   lw_ctx_t *c = s->c;
   mlc_tkernel_t *k = c->k;
   mlc_tvar_t *v = lw_loopvar(c);
   mlc_tstmt_t *blk = mlc_ts_block(k, 0, NULL);
   if (!v || !blk) return NULL;
-  for (int64_t kh = rs->k0; kh < rs->k1; kh++)
-    for (int64_t kw = 0; kw < s->w.kern[1]; kw++) {
-      mlc_texpr_t *cond;
-      if (!lw_win2d_col_tap(c, &s->p, cr, kw, false, ow, &cond)) continue;
-      mlc_tstmt_t *rows = mlc_ts_block(k, 0, NULL);
-      for (int r = 0; r < nrow; r++)
-        if (!mlc_ts_block_append(k, rows, mlc_ts_assign(k, acc[r], update(s, acc[r],
-                                                   tap_load(s, oh[r], kh, ow, kw)))))
-          return NULL;
-      if (!mlc_ts_block_append(k, blk, cond ? mlc_ts_if(k, cond, rows, NULL) : rows))
-        return NULL;
+  for (int64_t kh = 0; kh < s->w.kern[0]; kh++) {
+    mlc_texpr_t *rcond[LW_WIN_MAXRB];
+    bool in[LW_WIN_MAXRB], any = false;
+    for (int r = 0; r < nrow; r++) {
+      in[r] = lw_win2d_tap(c, &s->p, 0, rr, kh, false, oh[r], &rcond[r]);
+      any = any || in[r];
     }
+    if (!any) continue;
+    mlc_tstmt_t *row = mlc_ts_block(k, 0, NULL);
+    for (int64_t kw = 0; kw < s->w.kern[1]; kw++) {
+      mlc_texpr_t *cc;
+      if (!lw_win2d_tap(c, &s->p, 1, cr, kw, false, ow, &cc)) continue;
+      mlc_tstmt_t *rows = mlc_ts_block(k, 0, NULL);
+      for (int r = 0; r < nrow; r++) {
+        if (!in[r]) continue;
+        mlc_tstmt_t *st = mlc_ts_assign(k, acc[r], update(s, acc[r],
+                                                          tap_load(s, oh[r], kh, ow, kw)));
+        if (nrow > 1 && rcond[r]) st = mlc_ts_if(k, rcond[r], st, NULL);
+        if (!mlc_ts_block_append(k, rows, st)) return NULL;
+      }
+      if (!mlc_ts_block_append(k, row, cc ? mlc_ts_if(k, cc, rows, NULL) : rows)) return NULL;
+    }
+    if (nrow == 1 && rcond[0]) row = mlc_ts_if(k, rcond[0], row, NULL);
+    if (!mlc_ts_block_append(k, blk, row)) return NULL;
+  }
   return lw_for(c, v, 1, blk, MLC_LOOP_SERIAL);
 }
 
-/* AveragePool's divisor: rows' count (static) times the columns' count,
- * a sum of 0/1 per column tap where the run is guarded. */
-static mlc_texpr_t *pool_count(pool_t *s, mlc_texpr_t *ow, const lw_seg_t *rs,
-                               const lw_colrun_t *cr) {
-  lw_ctx_t *c = s->c;
-  mlc_tkernel_t *k = c->k;
-  int64_t rows = s->incl ? rs->p1 - rs->p0 : rs->k1 - rs->k0, fixed = 0;
+/* Taps of dim d inside the input (padded: input + pads) at output o of
+ * run r: a constant, plus a 0/1 per tap that is only sometimes inside. */
+static mlc_texpr_t *dim_count(pool_t *s, int d, const lw_run_t *r, mlc_texpr_t *o) {
+  mlc_tkernel_t *k = s->c->k;
+  int64_t fixed = 0;
   mlc_texpr_t *var = NULL, *one = mlc_tx_const(k, s->ct, 1), *zero = mlc_tx_const(k, s->ct, 0);
-  for (int64_t kw = 0; kw < s->w.kern[1]; kw++) {
+  for (int64_t t = 0; t < s->w.kern[d]; t++) {
     mlc_texpr_t *cond;
-    if (!lw_win2d_col_tap(c, &s->p, cr, kw, s->incl, ow, &cond)) continue;
+    if (!lw_win2d_tap(s->c, &s->p, d, r, t, s->incl, o, &cond)) continue;
     if (!cond) {
       fixed++;
       continue;
     }
-    mlc_texpr_t *t = mlc_tx_select(k, cond, one, zero);
-    var = var ? mlc_tx_binary(k, MLC_TB_ADD, var, t) : t;
+    mlc_texpr_t *sel = mlc_tx_select(k, cond, one, zero);
+    var = var ? mlc_tx_binary(k, MLC_TB_ADD, var, sel) : sel;
   }
-  mlc_texpr_t *cols = mlc_tx_const(k, s->ct, (double)fixed);
-  if (var) cols = mlc_tx_binary(k, MLC_TB_ADD, cols, var);
-  return mlc_tx_binary(k, MLC_TB_MUL, mlc_tx_const(k, s->ct, (double)rows), cols);
+  mlc_texpr_t *n = mlc_tx_const(k, s->ct, (double)fixed);
+  return var ? mlc_tx_binary(k, MLC_TB_ADD, n, var) : n;
 }
 
+/* AveragePool's divisor: the rows' count times the columns' count, the
+ * number of taps the generic kernel counts one by one (exact integers). */
 static mlc_tstmt_t *pool_body(void *ctx, mlc_texpr_t *const *oh, int nrow,
-                              mlc_texpr_t *ow, const lw_seg_t *rs,
-                              const lw_colrun_t *cr) {
+                              mlc_texpr_t *ow, const lw_run_t *rr,
+                              const lw_run_t *cr) {
   pool_t *s = ctx;
   lw_ctx_t *c = s->c;
   mlc_tkernel_t *k = c->k;
   mlc_tvar_t *acc[LW_WIN_MAXRB];
   mlc_tstmt_t *blk = mlc_ts_block(k, 0, NULL), *fin = mlc_ts_block(k, 0, NULL);
   if (!blk || !fin) return NULL;
-  mlc_texpr_t *cnt = s->is_max ? NULL : pool_count(s, ow, rs, cr);
+  mlc_texpr_t *cols = s->is_max ? NULL : dim_count(s, 1, cr, ow);
   for (int r = 0; r < nrow; r++) {
     if (!(acc[r] = mlc_tkernel_new_var(k, MLC_TV_LOCAL, s->ct, "acc"))) return NULL;
     mlc_texpr_t *init = s->is_max ? mlc_tx_float(k, s->ct, -INFINITY)
                                   : mlc_tx_const(k, s->ct, 0);
     mlc_texpr_t *res = mlc_tx_var(k, acc[r]);
-    if (cnt) res = mlc_tx_binary(k, MLC_TB_DIV, res, cnt);
+    if (cols)
+      res = mlc_tx_binary(k, MLC_TB_DIV, res,
+                          mlc_tx_binary(k, MLC_TB_MUL, dim_count(s, 0, rr, oh[r]), cols));
     mlc_texpr_t *idx[4] = {s->p.n, s->p.ch, oh[r], ow};
     if (!mlc_ts_block_append(k, blk, mlc_ts_assign(k, acc[r], init)) ||
         !mlc_ts_block_append(k, fin, lw_store_out(c, s->n, idx, 4, res)))
       return NULL;
   }
-  if (!mlc_ts_block_append(k, blk, pool_taps(s, acc, oh, nrow, ow, rs, cr)) ||
+  if (!mlc_ts_block_append(k, blk, pool_taps(s, acc, oh, nrow, ow, rr, cr)) ||
       !mlc_ts_block_append(k, blk, fin))
     return NULL;
   return blk;
