@@ -1,43 +1,43 @@
 /* Border-split loop nests for 2-D sliding-window kernels (depthwise and
  * grouped Conv in lower_dwconv.c, MaxPool/AveragePool in lower_pool.c).
  *
- * Shapes are static, so for each spatial dim the lowering knows, for every
- * output position o, which taps k of the window land inside the input
- * (0 <= o*stride - pad_begin + k*dilation < in): a contiguous range that
- * is the whole window in the interior and shrinks near the borders.
- *
- * Rows: lw_win_segments() cuts the output rows into runs with the same
- * row-tap range [k0, k1) (and the same range within input + pads, which
- * AveragePool's count_include_pad needs): typically one-row runs at each
- * border and one long interior run.  A body visits exactly its run's row
- * taps, so rows never need a guard.
+ * Shapes are static, so for each tap k of each spatial dim the lowering
+ * knows the outputs o where it lands inside the input (0 <= o*stride -
+ * pad_begin + k*dilation < in): a contiguous range [in_lo, in_hi) (and
+ * [pad_lo, pad_hi) within input + pads, which AveragePool's
+ * count_include_pad needs).  Their intersection is the interior, where
+ * every tap is inside.  lw_win2d_tap() says whether a tap can be inside
+ * somewhere in a run of outputs and, if only for part of it, gives the
+ * condition on the output coordinate.
  *
  * Columns (the vectorized dim): at most three runs, cut at multiples of
  * the vector width: a guarded run up to the first multiple at or after the
- * left border, the interior in whole vectors (every tap inside the input,
- * no guard), a guarded rest (the right border and the interior's last
- * partial vector); one guarded run when the interior holds no whole
- * vector (small planes).  In a guarded run, a column tap that is outside
- * the input for some columns of the run sits under an IF on ow
- * (lw_win2d_col_tap), which the backend turns into a masked load.
+ * left border, the interior in whole vectors (no guard), a guarded rest
+ * (the right border and the interior's last partial vector); one guarded
+ * run when the interior holds no whole vector (small planes).  A column
+ * tap outside the input for part of a run sits under an IF on ow, which
+ * the backend turns into a masked load.
  *
- * lw_win2d_emit() writes one nest per (row run, column run):
+ * Rows: interior rows in blocks of R rows per body (R accumulator chains;
+ * for stride 1, input rows that LLVM loads once for several output rows),
+ * all other rows (borders, a tile's partial block) one at a time through a
+ * body whose row taps are under IFs on oh (uniform across the vector: a
+ * branch).  Per column run:
  *
  *   grid [N, channels, row blocks]
- *   for ob in row blocks of the run within the tile           (serial)
- *     for ow in the column run                  (vectorize, lanes wide)
- *       body(oh = first + ob*R + r for r < R, ow)
- *   for oh in the run's remaining rows                        (serial)
- *     for ow in the column run                  (vectorize, lanes wide)
- *       body(oh, ow)
+ *   for ob in [0, nb)                                        (serial)
+ *     for ow in the column run               (vectorize, lanes wide)
+ *       body(oh = b + ob*R + r for r < R, ow)     interior, no row IFs
+ *   for oh in the tile's rows                                (serial)
+ *     if (oh not in [b, b + nb*R))
+ *       for ow in the column run             (vectorize, lanes wide)
+ *         body(oh, ow)                                 row taps guarded
  *
- * R output rows per body give R independent accumulator chains (and, for
- * stride 1, input rows that LLVM loads once for several output rows); with
- * one tile of rows, R is chosen to divide the run so there is no
- * remainder loop.  Row blocks split planes larger than LW_WIN_TILE outputs
- * over the grid.  Every load inside a run is affine in ow (contiguous for
- * stride 1, a strided load otherwise).  The interpreter runs the same
- * statements, so the schedule is visible in --emit tile and exact.
+ * With one tile of rows R is chosen to divide the interior.  Row blocks
+ * split planes larger than LW_WIN_TILE outputs over the grid.  Every load
+ * is affine in ow (contiguous for stride 1, a strided load otherwise).
+ * The interpreter runs the same statements, so the schedule is visible in
+ * --emit tile and exact.
  */
 #include <string.h>
 
