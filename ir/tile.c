@@ -46,9 +46,17 @@ int mlc_tkernel_add_buf(mlc_tkernel_t *k, const char *name, mlc_dtype_t dt,
   if (!b) return -1;
   k->bufs = b;
   b[k->nbufs] = (mlc_tbuf_t){mlc_arena_strdup(&k->arena, name ? name : ""),
-                             dt, nelems, storage, written};
+                             dt, nelems, storage, written, false};
   if (!b[k->nbufs].name) return -1;
   return k->nbufs++;
+}
+
+int mlc_tkernel_add_local(mlc_tkernel_t *k, const char *name, mlc_dtype_t dt,
+                          int64_t nelems) {
+  mlc_storage_t none = {0};
+  int b = mlc_tkernel_add_buf(k, name, dt, nelems, none, true);
+  if (b >= 0) k->bufs[b].local = true;
+  return b;
 }
 
 mlc_tvar_t *mlc_tkernel_new_var(mlc_tkernel_t *k, mlc_tvar_kind_t kind,

@@ -127,14 +127,24 @@ struct mlc_tstmt {
 };
 
 /* A kernel parameter: a flat buffer of `nelems` elements of `dtype`, which
- * lives in `storage` (copied from the graph value by the lowering). */
+ * lives in `storage` (copied from the graph value by the lowering).
+ *
+ * A `local` buffer is no parameter but tile-private scratch (a small
+ * stack array in the LLVM backend): the caller binds nothing to it, every
+ * tile sees its own copy, and its contents are undefined when a tile
+ * starts, so a kernel stores each element before loading it.  Lowerings
+ * use it to carry values out of a vectorized loop (reduction partials). */
 typedef struct mlc_tbuf {
   const char *name; /* graph value name, for printing and debugging */
   mlc_dtype_t dtype;
   int64_t nelems;
-  mlc_storage_t storage;
-  bool written; /* the kernel stores to it */
+  mlc_storage_t storage; /* NONE for a local buffer */
+  bool written; /* the kernel stores to it (always, for a local one) */
+  bool local;   /* tile-private scratch, not a parameter */
 } mlc_tbuf_t;
+
+/* Local buffers hold at most this many bytes (they live on the stack). */
+enum { MLC_TBUF_LOCAL_MAX_BYTES = 4096 };
 
 typedef struct mlc_tkernel {
   mlc_arena_t arena;
@@ -152,6 +162,10 @@ typedef struct mlc_tkernel {
    * mlc_tkernel_same as this one: backends run that kernel's code on this
    * kernel's buffers (set by the dedupe-kernels pass; printed `shares N`). */
   const char *shares;
+  /* Run every tile on the calling thread, never through the pool (set by
+   * the plan-threads pass for kernels too small to pay for a dispatch;
+   * printed `serial`). */
+  bool serial;
   /* The graph nodes it computes, by ONNX name (an unnamed node by its first
    * output's), for profiles and the model's call table.  Set by lowering;
    * a pass that copies or merges kernels keeps each call's own list. */
@@ -172,6 +186,9 @@ bool mlc_tkernel_set_nodes(mlc_tkernel_t *k, const char *const *names, int n);
 /* Adds a buffer param; returns its index, or -1 on out-of-memory. */
 int mlc_tkernel_add_buf(mlc_tkernel_t *k, const char *name, mlc_dtype_t dt,
                         int64_t nelems, mlc_storage_t storage, bool written);
+/* Adds a local (tile-private scratch) buffer; returns its index, or -1. */
+int mlc_tkernel_add_local(mlc_tkernel_t *k, const char *name, mlc_dtype_t dt,
+                          int64_t nelems);
 /* Adds a grid dimension; returns its variable. */
 mlc_tvar_t *mlc_tkernel_add_grid(mlc_tkernel_t *k, int64_t extent);
 mlc_tvar_t *mlc_tkernel_new_var(mlc_tkernel_t *k, mlc_tvar_kind_t kind,

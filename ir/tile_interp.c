@@ -8,7 +8,7 @@
  * are rounded to nearest even only when stored (or cast to).  Buffer reads
  * and writes are bounds-checked: an out-of-range index sets an error that
  * stops the run and is returned as a status.  No allocation happens per
- * element: the only heap block is the variable array.
+ * element: the heap blocks are the variable array and local buffers.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -481,16 +481,41 @@ static void run_grid(interp_t *in) {
   }
 }
 
+/* Host memory for the local buffers, in a copy of the caller's array. */
+static mlc_status_t *bind_locals(const mlc_tkernel_t *k, void *const *bufs,
+                                 void ***out) {
+  void **all = calloc((size_t)k->nbufs + 1, sizeof *all);
+  if (!all) return MLC_ERR(OUT_OF_MEMORY, "kernel %s: interpreter", k->name);
+  *out = all;
+  for (int i = 0; i < k->nbufs; i++) {
+    size_t nb = (size_t)k->bufs[i].nelems * mlc_dtype_size(k->bufs[i].dtype);
+    all[i] = k->bufs[i].local ? calloc(1, nb ? nb : 1) : bufs[i];
+    if (!all[i] && k->bufs[i].local)
+      return MLC_ERR(OUT_OF_MEMORY, "kernel %s: local buffer %s", k->name, k->bufs[i].name);
+    if (!all[i] && k->bufs[i].nelems > 0)
+      return MLC_ERR(INVALID_ARGUMENT, "kernel %s: buffer %d (%s) is NULL",
+                     k->name, i, k->bufs[i].name);
+  }
+  return NULL;
+}
+
+/* Local buffers are allocated here (bufs[i] is ignored for them) and
+ * shared by the tiles, which the semantics allow: a tile stores each local
+ * element before it loads it. */
 mlc_status_t *mlc_tkernel_interpret(const mlc_tkernel_t *k, void *const *bufs) {
   if (!k) return MLC_ERR(INVALID_ARGUMENT, "interpret: no kernel");
   if (!k->body) return NULL;
-  for (int i = 0; i < k->nbufs; i++)
-    if (!bufs[i] && k->bufs[i].nelems > 0)
-      return MLC_ERR(INVALID_ARGUMENT, "kernel %s: buffer %d (%s) is NULL",
-                     k->name, i, k->bufs[i].name);
-  interp_t in = {k, bufs, calloc((size_t)k->nvars + 1, sizeof(tval_t)), NULL};
-  if (!in.vars) return MLC_ERR(OUT_OF_MEMORY, "kernel %s: interpreter", k->name);
-  run_grid(&in);
+  void **all = NULL;
+  mlc_status_t *st = bind_locals(k, bufs, &all);
+  interp_t in = {k, all, calloc((size_t)k->nvars + 1, sizeof(tval_t)), NULL};
+  if (!st && !in.vars) st = MLC_ERR(OUT_OF_MEMORY, "kernel %s: interpreter", k->name);
+  if (!st) {
+    run_grid(&in);
+    st = in.err;
+  }
+  for (int i = 0; all && i < k->nbufs; i++)
+    if (k->bufs[i].local) free(all[i]);
+  free(all);
   free(in.vars);
-  return in.err;
+  return st;
 }

@@ -471,11 +471,12 @@ static mlc_status_t *storage(tparser_t *tp, mlc_storage_t *st) {
   return NULL;
 }
 
-/* `in NAME: DTYPE[N] [@STORAGE]` or `out ...`. */
+/* `in NAME: DTYPE[N] [@STORAGE]`, `out ...` or `local NAME: DTYPE[N]`. */
 static mlc_status_t *param(tparser_t *tp) {
   mlc_tkernel_t *k = tp->k;
-  bool written = keyword(tp, "out");
-  if (!written && !keyword(tp, "in")) return TERR(tp, here(tp), "expected 'in' or 'out'");
+  bool local = keyword(tp, "local");
+  bool written = local || keyword(tp, "out");
+  if (!written && !keyword(tp, "in")) return TERR(tp, here(tp), "expected 'in', 'out' or 'local'");
   size_t n, at = here(tp);
   const char *s = ident(tp, &n);
   if (!n) return TERR(tp, at, "expected a buffer name");
@@ -488,8 +489,10 @@ static mlc_status_t *param(tparser_t *tp) {
   MLC_RETURN_IF(expect(tp, '['));
   MLC_RETURN_IF(integer(tp, 0, INT64_MAX, "an element count", &nelems));
   MLC_RETURN_IF(expect(tp, ']'));
-  if (accept(tp, '@')) MLC_RETURN_IF(storage(tp, &sto));
-  if (!name || mlc_tkernel_add_buf(k, name, dt, nelems, sto, written) < 0) return TOOM();
+  if (!local && accept(tp, '@')) MLC_RETURN_IF(storage(tp, &sto));
+  int b = !name ? -1 : local ? mlc_tkernel_add_local(k, name, dt, nelems)
+                            : mlc_tkernel_add_buf(k, name, dt, nelems, sto, written);
+  if (b < 0) return TOOM();
   return NULL;
 }
 
@@ -506,7 +509,7 @@ static mlc_status_t *grid_dim(tparser_t *tp) {
   return MLC_VEC_PUSH(&tp->vars, v) ? NULL : TOOM();
 }
 
-/* `kernel NAME(PARAMS) grid [DIMS] [shares NAME] {` */
+/* `kernel NAME(PARAMS) grid [DIMS] [shares NAME] [serial] {` */
 static mlc_status_t *header(tparser_t *tp) {
   mlc_tkernel_t *k = tp->k;
   if (!keyword(tp, "kernel")) return TERR(tp, here(tp), "expected 'kernel'");
@@ -533,6 +536,7 @@ static mlc_status_t *header(tparser_t *tp) {
     if (!n) return TERR(tp, at, "expected a kernel name after 'shares'");
     if (!(k->shares = mlc_arena_strndup(&k->arena, s, n))) return TOOM();
   }
+  if (keyword(tp, "serial")) k->serial = true;
   return expect(tp, '{');
 }
 

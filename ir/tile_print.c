@@ -200,7 +200,7 @@ static void print_header(tprinter_t *p) {
   for (int i = 0; i < k->nbufs; i++) {
     const mlc_tbuf_t *b = &k->bufs[i];
     fputs(i ? ", " : "", out);
-    fputs(b->written ? "out " : "in ", out);
+    fputs(b->local ? "local " : b->written ? "out " : "in ", out);
     print_buf_name(p, i);
     fprintf(out, ": %s[%" PRId64 "]", mlc_dtype_name(b->dtype), b->nelems);
     mlc_storage_print(out, &b->storage);
@@ -214,6 +214,7 @@ static void print_header(tprinter_t *p) {
   }
   fputc(']', out);
   if (k->shares) fprintf(out, " shares %s", k->shares);
+  if (k->serial) fputs(" serial", out);
   fputs(" {\n", out);
 }
 

@@ -36,7 +36,7 @@ static bool storages_overlap(const mlc_tbuf_t *a, const mlc_tbuf_t *b) {
  * (by either side). */
 bool mlc_tkernel_buf_noalias(const mlc_tkernel_t *k, int i) {
   for (int j = 0; j < k->nbufs; j++) {
-    if (j == i) continue;
+    if (j == i || k->bufs[i].local || k->bufs[j].local) continue;
     if ((k->bufs[i].written || k->bufs[j].written) &&
         storages_overlap(&k->bufs[i], &k->bufs[j]))
       return false;
@@ -105,6 +105,7 @@ uint64_t mlc_tkernel_hash(const mlc_tkernel_t *k) {
     MIX(h, k->bufs[i].dtype);
     MIX(h, k->bufs[i].nelems);
     MIX(h, k->bufs[i].written);
+    MIX(h, k->bufs[i].local);
     MIX(h, mlc_tkernel_buf_noalias(k, i));
   }
   MIX(h, k->ngrid);
@@ -169,7 +170,7 @@ bool mlc_tkernel_same(const mlc_tkernel_t *a, const mlc_tkernel_t *b) {
   if (a->nbufs != b->nbufs || a->ngrid != b->ngrid || a->nvars != b->nvars) return false;
   for (int i = 0; i < a->nbufs; i++)
     if (a->bufs[i].dtype != b->bufs[i].dtype || a->bufs[i].nelems != b->bufs[i].nelems ||
-        a->bufs[i].written != b->bufs[i].written ||
+        a->bufs[i].written != b->bufs[i].written || a->bufs[i].local != b->bufs[i].local ||
         mlc_tkernel_buf_noalias(a, i) != mlc_tkernel_buf_noalias(b, i))
       return false;
   for (int i = 0; i < a->ngrid; i++)

@@ -15,7 +15,8 @@
  *    nested loop; a local is read only after an ASSIGN to it earlier in
  *    program text.
  *  - buffers: indexes in [0, nbufs), constant element indexes within
- *    [0, nelems), stores only to buffers marked written.
+ *    [0, nelems), stores only to buffers marked written; local buffers
+ *    are written, have no storage and at most MLC_TBUF_LOCAL_MAX_BYTES.
  *  - shape: grid extents >= 1, no NULL statements or operands.
  *
  * Errors are MLC_INTERNAL with the kernel name and a path to the fault. */
@@ -258,6 +259,17 @@ static mlc_status_t *check_grid(tverifier_t *vf) {
   return NULL;
 }
 
+static mlc_status_t *check_local(const mlc_tkernel_t *k, int i) {
+  const mlc_tbuf_t *b = &k->bufs[i];
+  if (!b->local) return NULL;
+  if (!b->written || b->storage.kind != MLC_STORAGE_NONE)
+    return VERR("local buffer %d '%s' has storage or is not written", i, b->name);
+  size_t esz = mlc_dtype_size(b->dtype);
+  if (b->nelems > MLC_TBUF_LOCAL_MAX_BYTES / (int64_t)(esz ? esz : 1))
+    return VERR("local buffer %d '%s' is over %d bytes", i, b->name, MLC_TBUF_LOCAL_MAX_BYTES);
+  return NULL;
+}
+
 mlc_status_t *mlc_tkernel_verify(const mlc_tkernel_t *k) {
   size_t n = (size_t)(k->nvars > 0 ? k->nvars : 0) + 1;
   tverifier_t vf = {k, calloc(n, sizeof *vf.vars), calloc(n, 1), calloc(n, 1)};
@@ -267,6 +279,7 @@ mlc_status_t *mlc_tkernel_verify(const mlc_tkernel_t *k) {
     if (!mlc_dtype_is_computable(k->bufs[i].dtype) || k->bufs[i].nelems < 0)
       st = VERR("buffer %d '%s': %s[%" PRId64 "]", i, k->bufs[i].name,
                 mlc_dtype_name(k->bufs[i].dtype), k->bufs[i].nelems);
+  for (int i = 0; !st && i < k->nbufs; i++) st = check_local(k, i);
   if (!st) st = check_grid(&vf);
   if (!st && k->body) st = check_stmt(&vf, k->body); /* no body: empty */
   free(vf.vars);

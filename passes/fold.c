@@ -51,6 +51,7 @@ static mlc_status_t *bind_buffers(const mlc_tkernel_t *k,
                                   bool *owned) {
   for (int i = 0; i < k->nbufs; i++) {
     mlc_value_t *v = vals[i];
+    if (k->bufs[i].local) continue; /* the interpreter's own */
     int64_t nb = mlc_value_nbytes(v);
     if (nb < 0 || k->bufs[i].nelems != mlc_value_numel(v))
       return MLC_ERR(INTERNAL, "buffer %d ('%s') does not match its value",
@@ -108,6 +109,40 @@ static mlc_status_t *fold_lowered(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
   return st;
 }
 
+/* Pack is pure data movement over every weight matrix of a model (BERT:
+ * 85M elements), which the interpreter takes a minute for; this loop
+ * computes the same bytes (ir/ops.def: out[.., p, k, j] = B[.., k, p*NB+j],
+ * trans: B[.., p*NB+j, k], 0 past column N; test_gemm_layout checks it
+ * against the interpreter's lowering). */
+static mlc_status_t *fold_pack(mlc_graph_t *g, mlc_node_t *n) {
+  const mlc_value_t *x = n->inputs[0];
+  mlc_value_t *y = n->outputs[0];
+  bool trans = mlc_node_attr_int(n, "trans", 0) != 0;
+  int r = y->rank;
+  if (r < 3 || x->rank != r - 1 || y->dtype != x->dtype) return NULL;
+  int64_t P = y->dims[r - 3].value, K = y->dims[r - 2].value, NB = y->dims[r - 1].value;
+  int64_t N = x->dims[x->rank - (trans ? 2 : 1)].value;
+  int64_t batch = mlc_value_numel(x) / (K * N > 0 ? K * N : 1);
+  size_t es = mlc_dtype_size(x->dtype);
+  char *out = calloc(1, (size_t)mlc_value_nbytes(y) + 1);
+  if (!out) return MLC_ERR(OUT_OF_MEMORY, "folding %s", mlc_node_describe(g, n));
+  const char *in = x->data;
+  for (int64_t b = 0; b < batch; b++)
+    for (int64_t p = 0; p < P; p++)
+      for (int64_t k = 0; k < K; k++)
+        for (int64_t j = 0; j < NB && p * NB + j < N; j++) {
+          int64_t col = p * NB + j;
+          int64_t src = b * K * N + (trans ? col * K + k : k * N + col);
+          int64_t dst = ((b * P + p) * K + k) * NB + j;
+          memcpy(out + dst * (int64_t)es, in + src * (int64_t)es, es);
+        }
+  if (!mlc_graph_adopt_heap(g, out)) {
+    free(out);
+    return MLC_ERR(OUT_OF_MEMORY, "folding %s", mlc_node_describe(g, n));
+  }
+  return mlc_value_set_const(g, y, out, (size_t)mlc_value_nbytes(y), MLC_DATA_BORROW);
+}
+
 static bool outputs_const(const mlc_node_t *n) {
   for (int i = 0; i < n->noutputs; i++)
     if (n->outputs[i] && !mlc_value_is_const(n->outputs[i])) return false;
@@ -134,6 +169,8 @@ mlc_status_t *mlc_fold_node(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
   if (is_view_op(n->op)) {
     MLC_RETURN_IF_ERROR(fold_view(g, n, out_folded), "folding %s",
                         mlc_node_describe(g, n));
+  } else if (n->op == MLC_OP_Pack && mlc_value_is_static(n->outputs[0])) {
+    MLC_RETURN_IF_ERROR(fold_pack(g, n), "folding %s", mlc_node_describe(g, n));
   } else if (mlc_lower_supports(g, n)) {
     MLC_RETURN_IF_ERROR(fold_lowered(ctx, g, n), "folding %s",
                         mlc_node_describe(g, n));

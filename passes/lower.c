@@ -28,6 +28,13 @@ int lw_buf(lw_ctx_t *c, mlc_value_t *v, bool written) {
   return b;
 }
 
+int lw_local(lw_ctx_t *c, const char *name, mlc_dtype_t dt, int64_t n) {
+  int b = mlc_tkernel_add_local(c->k, name, dt, n);
+  mlc_value_t *none = NULL;
+  if (b < 0 || !MLC_VEC_PUSH(&c->bufvals, none)) return -1;
+  return b;
+}
+
 mlc_status_t *lw_err(lw_ctx_t *c, mlc_status_code_t code, const char *fmt,
                      ...) {
   va_list ap;

@@ -1,8 +1,9 @@
 /* Lowering from the graph IR to the tiled IR.
  *
  * mlc_lower_node builds a standalone kernel for one node: its buffers are
- * the node's present inputs then its outputs, and *out_buf_values (arena
- * memory of the kernel) gives the graph value of each buffer.  It always
+ * the node's present inputs then its outputs (then any local scratch
+ * buffers), and *out_buf_values (arena memory of the kernel) gives the
+ * graph value of each buffer (NULL for a local one).  It always
  * produces a kernel, also for VIEW ops (a copy), and never looks at
  * storage beyond copying value->storage into each buffer.  Constant
  * folding runs these kernels in the tile interpreter.

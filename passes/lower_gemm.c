@@ -240,9 +240,32 @@ static mlc_tstmt_t *tile_body(gemm_st_t *g) {
   return blk;
 }
 
+/* A ROW or COL index that stands for a collapsed run of output dims (ZERO
+ * entries, then it) must sit on the run's last dim of extent > 1: flat
+ * indexing skips dims of extent 1 (their index is 0), so an index placed
+ * on one would be dropped ([197, 1, K] x [K, N] has its rows in dim 0). */
+static void place_collapsed(lw_gemm_t *s, const mlc_value_t *out) {
+  for (int d = 0; d < s->out_rank; d++) {
+    if (s->out_map[d] != LW_GM_ROW && s->out_map[d] != LW_GM_COL) continue;
+    int at = d;
+    for (int e = d; e >= 0 && (e == d || s->out_map[e] == LW_GM_ZERO); e--)
+      if (out->dims[e].value != 1) {
+        at = e;
+        break;
+      }
+    if (at != d) {
+      s->out_map[at] = s->out_map[d];
+      s->out_map[d] = LW_GM_ZERO;
+    }
+  }
+}
+
 mlc_status_t *lw_gemm_kernel(lw_ctx_t *c, const mlc_node_t *n,
-                             const lw_gemm_t *s) {
+                             const lw_gemm_t *spec) {
   mlc_tkernel_t *k = c->k;
+  lw_gemm_t placed = *spec;
+  const lw_gemm_t *s = &placed;
+  place_collapsed(&placed, c->group ? c->group->out : n->outputs[0]);
   if (mlc_value_numel(n->outputs[0]) == 0 || s->M < 1 || s->N < 1) return NULL;
   gemm_st_t g = {.c = c, .n = n, .s = s, .ct = lw_compute_dt(n->outputs[0]->dtype),
                  .KM = s->swap ? s->N : s->M, .KN = s->swap ? s->M : s->N};

@@ -55,6 +55,8 @@ typedef mlc_status_t *(*lw_build_fn)(lw_ctx_t *c, const mlc_node_t *n);
 
 /* lower.c */
 int lw_buf(lw_ctx_t *c, mlc_value_t *v, bool written);
+/* Adds a local (tile-private scratch) buffer; its graph value is NULL. */
+int lw_local(lw_ctx_t *c, const char *name, mlc_dtype_t dt, int64_t n);
 mlc_status_t *lw_err(lw_ctx_t *c, mlc_status_code_t code, const char *fmt,
                      ...) MLC_PRINTF(3, 4);
 mlc_status_t *lw_oom(lw_ctx_t *c);
@@ -247,6 +249,15 @@ mlc_status_t *lw_build_batchnorm(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_softmax(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_layernorm(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_reduce(lw_ctx_t *c, const mlc_node_t *n);
+/* The identity of max (max = true: the lowest value) or min for dt. */
+mlc_texpr_t *lw_lowest(lw_ctx_t *c, mlc_dtype_t dt, bool max);
+
+/* lower_rows.c: the same ops when the reduced dims are a trailing suffix
+ * of `len` elements (rows contiguous); lane-partial reductions. */
+mlc_status_t *lw_rows_softmax(lw_ctx_t *c, const mlc_node_t *n, int64_t len);
+mlc_status_t *lw_rows_layernorm(lw_ctx_t *c, const mlc_node_t *n, int64_t len,
+                                double eps);
+mlc_status_t *lw_rows_reduce(lw_ctx_t *c, const mlc_node_t *n, int64_t len);
 
 /* lower_data.c */
 mlc_status_t *lw_build_copy(lw_ctx_t *c, const mlc_node_t *n);

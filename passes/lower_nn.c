@@ -1,12 +1,17 @@
 /* Pooling, BatchNormalization (inference), Softmax/LogSoftmax,
  * LayerNormalization and the Reduce* ops.
  *
- * Reductions share one shape: an outer nest over the kept dims (the
+ * Softmax, LayerNorm and Reduce* whose reduced dims are a trailing suffix
+ * (contiguous rows: the common case, and all that BERT and ViT use) go to
+ * lower_rows.c, which vectorizes the reductions with a fixed lane order.
+ * The rest share one shape here: an outer nest over the kept dims (the
  * reduced dims have extent 1 there), and per outer point serial loops over
  * the reduced dims accumulating into MLC_TV_LOCAL scalars (f32 for
  * f16/bf16).  Softmax and LayerNorm make two or three passes over the
  * reduced dims per outer point, the last one writing the output with its
- * innermost loop vectorized.  Pools loop over the window with an IF that
+ * innermost loop vectorized.  When x's last dim is kept, the outer loop
+ * over it is vectorized instead (a lane per output point, each reducing
+ * serially, so the order is unchanged).  Pools loop over the window with an IF that
  * skips taps in the padding (or beyond the input with ceil_mode).
  */
 #include <math.h>
@@ -41,7 +46,7 @@ static mlc_tstmt_t *red_wrap(lw_ctx_t *c, int r, const int64_t *dims,
   return body;
 }
 
-static mlc_texpr_t *lowest(lw_ctx_t *c, mlc_dtype_t dt, bool max) {
+mlc_texpr_t *lw_lowest(lw_ctx_t *c, mlc_dtype_t dt, bool max) {
   if (mlc_dtype_is_float(dt)) return mlc_tx_float(c->k, dt, max ? -INFINITY : INFINITY);
   int64_t bits = (int64_t)mlc_dtype_size(dt) * 8;
   bool sg = mlc_dtype_is_signed(dt);
@@ -60,6 +65,20 @@ static mlc_texpr_t *bin(lw_ctx_t *c, mlc_tbinop_t op, mlc_texpr_t *a,
 }
 static mlc_texpr_t *kc(lw_ctx_t *c, mlc_dtype_t dt, double v) {
   return mlc_tx_const(c->k, dt, v);
+}
+
+/* The element count of the reduced dims when they are a non-empty
+ * trailing suffix of x's dims (so rows are contiguous: lower_rows.c), else
+ * 0 (and 0 for empty tensors, which the generic shape handles). */
+static int64_t trailing_len(const mlc_value_t *x, const bool *red) {
+  int r = x->rank, a = r;
+  while (a > 0 && red[a - 1]) a--;
+  int64_t len = 1;
+  for (int d = 0; d < r; d++) {
+    if (red[d] && d < a) return 0;
+    if (d >= a) len *= x->dims[d].value;
+  }
+  return a < r && mlc_value_numel(x) > 0 ? len : 0;
 }
 
 /* ---- Reduce* ---- */
@@ -91,6 +110,9 @@ mlc_status_t *lw_build_reduce(lw_ctx_t *c, const mlc_node_t *n) {
   bool red[LW_MAXR], noop;
   MLC_RETURN_IF(reduce_axes(c, n, r, red, &noop));
   if (noop) return lw_build_copy(c, n);
+  int64_t len = trailing_len(x, red);
+  if (len > 0 && mlc_value_numel(y) * len == mlc_value_numel(x))
+    return lw_rows_reduce(c, n, len);
   bool keep = mlc_node_attr_int(n, "keepdims", 1) != 0;
   int64_t xd[LW_MAXR], yd[LW_MAXR];
   lw_value_dims(x, xd);
@@ -111,8 +133,8 @@ mlc_status_t *lw_build_reduce(lw_ctx_t *c, const mlc_node_t *n) {
   mlc_texpr_t *xv = mlc_tx_cast(c->k, ct, lw_load_bcast(c, x, full, r));
   mlc_texpr_t *init, *upd;
   switch (n->op) {
-  case MLC_OP_ReduceMax: init = lowest(c, ct, true); upd = bin(c, MLC_TB_MAX, tx_var(c, acc), xv); break;
-  case MLC_OP_ReduceMin: init = lowest(c, ct, false); upd = bin(c, MLC_TB_MIN, tx_var(c, acc), xv); break;
+  case MLC_OP_ReduceMax: init = lw_lowest(c, ct, true); upd = bin(c, MLC_TB_MAX, tx_var(c, acc), xv); break;
+  case MLC_OP_ReduceMin: init = lw_lowest(c, ct, false); upd = bin(c, MLC_TB_MIN, tx_var(c, acc), xv); break;
   case MLC_OP_ReduceProd: init = kc(c, ct, 1); upd = bin(c, MLC_TB_MUL, tx_var(c, acc), xv); break;
   default: init = kc(c, ct, 0); upd = bin(c, MLC_TB_ADD, tx_var(c, acc), xv); break;
   }
@@ -122,7 +144,8 @@ mlc_status_t *lw_build_reduce(lw_ctx_t *c, const mlc_node_t *n) {
       mlc_ts_assign(c->k, acc, init),
       red_wrap(c, r, xd, vars, mlc_ts_assign(c->k, acc, upd), false),
       lw_store_out(c, n, nest.idx, y->rank, res)};
-  if (!lw_append(c, lw_nest_wrap(c, &nest, 0, mlc_ts_block(c->k, 3, parts), false)))
+  /* the kept innermost dim (if any) is vectorized: each lane one output */
+  if (!lw_append(c, lw_nest_wrap(c, &nest, 0, mlc_ts_block(c->k, 3, parts), !red[r - 1])))
     return lw_oom(c);
   c->k->flops += mlc_value_numel(x);
   return NULL;
@@ -150,6 +173,8 @@ mlc_status_t *lw_build_softmax(lw_ctx_t *c, const mlc_node_t *n) {
   if (axis < 0 || axis >= r) return lw_err(c, MLC_INVALID_MODEL, "axis out of range");
   bool red[LW_MAXR];
   for (int d = 0; d < r; d++) red[d] = coerce ? d >= axis : d == axis;
+  int64_t len = trailing_len(x, red);
+  if (len > 0) return lw_rows_softmax(c, n, len);
   int64_t xd[LW_MAXR];
   lw_value_dims(x, xd);
   lw_nest_t nest;
@@ -172,12 +197,12 @@ mlc_status_t *lw_build_softmax(lw_ctx_t *c, const mlc_node_t *n) {
       ? bin(c, MLC_TB_SUB, d3, mlc_tx_unary(k, MLC_TU_LOG, tx_var(c, sum)))
       : bin(c, MLC_TB_DIV, mlc_tx_unary(k, MLC_TU_EXP, d3), tx_var(c, sum));
   mlc_tstmt_t *parts[5] = {
-      mlc_ts_assign(k, mx, lowest(c, ct, true)),
+      mlc_ts_assign(k, mx, lw_lowest(c, ct, true)),
       red_wrap(c, r, xd, v1, mlc_ts_assign(k, mx, bin(c, MLC_TB_MAX, tx_var(c, mx), x1)), false),
       mlc_ts_assign(k, sum, kc(c, ct, 0)),
       red_wrap(c, r, xd, v2, mlc_ts_assign(k, sum, bin(c, MLC_TB_ADD, tx_var(c, sum), e2)), false),
       red_wrap(c, r, xd, v3, mlc_ts_store(k, by, lw_flat(c, f3, xd, r), mlc_tx_cast(k, y->dtype, res)), true)};
-  if (!lw_append(c, lw_nest_wrap(c, &nest, 0, mlc_ts_block(k, 5, parts), false)))
+  if (!lw_append(c, lw_nest_wrap(c, &nest, 0, mlc_ts_block(k, 5, parts), !red[r - 1])))
     return lw_oom(c);
   k->flops += 5 * mlc_value_numel(x);
   return NULL;
@@ -198,6 +223,19 @@ static mlc_tstmt_t *store_stat(lw_ctx_t *c, const mlc_node_t *n, int i,
   return mlc_ts_store(c->k, b, lw_bcast_index(c, z, r, o), mlc_tx_cast(c->k, o->dtype, v));
 }
 
+/* Can lower_rows.c take it: scale and bias of one or `len` elements,
+ * statistics of one element per row? */
+static bool ln_rows_ok(const mlc_node_t *n, int64_t len) {
+  if (len <= 0) return false;
+  int64_t rows = mlc_value_numel(n->inputs[0]) / len;
+  for (int i = 1; i < n->ninputs && i < 3; i++)
+    if (n->inputs[i] && mlc_value_numel(n->inputs[i]) != 1 && mlc_value_numel(n->inputs[i]) != len)
+      return false;
+  for (int i = 1; i < n->noutputs && i < 3; i++)
+    if (n->outputs[i] && mlc_value_numel(n->outputs[i]) != rows) return false;
+  return true;
+}
+
 mlc_status_t *lw_build_layernorm(lw_ctx_t *c, const mlc_node_t *n) {
   mlc_tkernel_t *k = c->k;
   mlc_value_t *x = n->inputs[0], *y = n->outputs[0];
@@ -214,6 +252,7 @@ mlc_status_t *lw_build_layernorm(lw_ctx_t *c, const mlc_node_t *n) {
     red[d] = d >= axis;
     if (red[d]) cnt *= xd[d];
   }
+  if (ln_rows_ok(n, trailing_len(x, red))) return lw_rows_layernorm(c, n, cnt, eps);
   mlc_dtype_t ct = x->dtype == MLC_DT_F64 ? MLC_DT_F64 : MLC_DT_F32;
   lw_nest_t nest;
   mlc_texpr_t *kept[LW_MAXR], *f1[LW_MAXR], *f2[LW_MAXR], *f3[LW_MAXR];
@@ -360,7 +399,7 @@ mlc_status_t *lw_build_pool(lw_ctx_t *c, const mlc_node_t *n) {
                            mlc_ts_assign(k, arg, pool_index(c, n, xi, xd, r))};
     tap = mlc_ts_if(k, ok, mlc_ts_if(k, bin(c, MLC_TB_GT, xv, tx_var(c, acc)),
                                      mlc_ts_block(k, want_idx ? 2 : 1, upd), NULL), NULL);
-    mlc_tstmt_t *in2[2] = {mlc_ts_assign(k, acc, lowest(c, ct, true)),
+    mlc_tstmt_t *in2[2] = {mlc_ts_assign(k, acc, lw_lowest(c, ct, true)),
                            mlc_ts_assign(k, arg, mlc_tx_i64(k, 0))};
     init = mlc_ts_block(k, 2, in2);
     fin = lw_store_out(c, n, nest.idx, r, tx_var(c, acc));

@@ -26,6 +26,7 @@ typedef struct mlc_tpass {
 
 /* Each pass, defined in its own file. */
 extern const mlc_tpass_t mlc_tpass_dedupe_kernels; /* tile_dedupe.c */
+extern const mlc_tpass_t mlc_tpass_plan_threads;   /* tile_threads.c */
 
 /* The default tile pipeline for opt level `ctx->opt_level`. */
 mlc_status_t *mlc_tpipeline_default(const mlc_pass_ctx_t *ctx,

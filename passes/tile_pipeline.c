@@ -8,6 +8,7 @@
 
 static const mlc_tpass_t *const pipeline[] = {
     &mlc_tpass_dedupe_kernels,
+    &mlc_tpass_plan_threads,
 };
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))

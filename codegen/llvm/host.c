@@ -103,6 +103,10 @@ static mlc_status_t *buf_pointer(host_t *h, const mlc_tkernel_t *k, int i,
                                  LLVMValueRef *out) {
   const mlc_storage_t *s = &k->bufs[i].storage;
   LLVMValueRef base;
+  if (k->bufs[i].local) { /* the kernel's own scratch */
+    *out = LLVMConstNull(h->cg->t_ptr);
+    return NULL;
+  }
   switch (s->kind) {
   case MLC_STORAGE_INPUT:
     base = LLVMBuildLoad2(h->b, h->cg->t_ptr, idx_ptr(h, LLVMGetParam(h->fn, 3), s->index), "");
@@ -170,11 +174,13 @@ static void call_hook(host_t *h, size_t call, int phase) {
   LLVMPositionBuilderAtEnd(h->b, next);
 }
 
-static void call_kernel(host_t *h, LLVMValueRef fn, int64_t ntiles) {
+/* kernel(bufs, 0, ntiles) on this thread when `ways` is 1 (one tile, or a
+ * serial kernel), else through exec->parallel_for when there is a pool. */
+static void call_kernel(host_t *h, LLVMValueRef fn, int64_t ways, int64_t ntiles) {
   mlc_cg_t *cg = h->cg;
   LLVMValueRef n = LLVMConstInt(cg->t_i64, (unsigned long long)ntiles, 0);
   LLVMValueRef direct[3] = {h->bufs, LLVMConstInt(cg->t_i64, 0, 0), n};
-  if (ntiles <= 1) {
+  if (ways <= 1) {
     LLVMBuildCall2(h->b, cg->task_fn_type, fn, direct, 3, "");
     return;
   }
@@ -217,7 +223,7 @@ static mlc_status_t *emit_run(mlc_cg_t *cg, LLVMValueRef *fns) {
     }
     if (err) break;
     call_hook(&h, i, MLC_ABI_CALL_BEGIN);
-    call_kernel(&h, fns[i], mlc_cg_ntiles(k));
+    call_kernel(&h, fns[i], k->serial ? 1 : mlc_cg_ntiles(k), mlc_cg_ntiles(k));
     call_hook(&h, i, MLC_ABI_CALL_END);
   }
   LLVMBuildRet(h.b, LLVMConstInt(cg->t_i32, 0, 0));

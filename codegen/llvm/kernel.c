@@ -5,7 +5,9 @@
  *   <name>(ptr ctx, i64 begin, i64 end)                   loads ctx[i], calls
  * so that buffer params can carry `noalias` (only when no other buffer of
  * the kernel overlaps the same storage and one of them is written); the
- * inliner turns it into scoped alias metadata.  The tile loop decomposes
+ * inliner turns it into scoped alias metadata; a local buffer's param is
+ * unused (the host passes NULL) and an alloca in the entry block stands in
+ * for it, reused by the tiles of one call.  The tile loop decomposes
  * the linear tile index row-major into the grid variables.
  *
  * Values in registers: bool is i1 (i8 in memory); f16 and bf16 are
@@ -719,6 +721,17 @@ static LLVMValueRef make_wrapper(mlc_cg_t *cg, const mlc_tkernel_t *k,
   return fn;
 }
 
+/* Local buffers: an array alloca each, in place of the (unused) param. */
+static void bind_locals(kstate_t *s) {
+  for (int i = 0; i < s->k->nbufs && !s->err; i++) {
+    const mlc_tbuf_t *b = &s->k->bufs[i];
+    if (!b->local) continue;
+    LLVMTypeRef at = LLVMArrayType2(mlc_cgk_mem_type(s->cg, b->dtype), (uint64_t)b->nelems);
+    s->bufs[i] = mlc_cgk_alloca(s, at, b->name);
+    LLVMSetAlignment(s->bufs[i], 64);
+  }
+}
+
 mlc_status_t *mlc_cg_kernel(mlc_cg_t *cg, const mlc_tkernel_t *k,
                             LLVMValueRef *out_fn) {
   kstate_t s = {.cg = cg, .k = k};
@@ -738,6 +751,7 @@ mlc_status_t *mlc_cg_kernel(mlc_cg_t *cg, const mlc_tkernel_t *k,
   }
   s.b = LLVMCreateBuilderInContext(cg->ctx);
   s.entry = LLVMAppendBasicBlockInContext(cg->ctx, s.fn, "entry");
+  bind_locals(&s);
   LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(cg->ctx, s.fn, "start");
   LLVMPositionBuilderAtEnd(s.b, start);
   if (!s.err)

@@ -1,6 +1,6 @@
 /* Differential test: real kernels from the lowering (mlc_lower_node on
  * one-node graphs: convolution with pads and groups, matmul, gemm, pools,
- * softmax, layer norm, f16 activations, integer div/mod/pow, casts,
+ * softmax, layer norm, row reductions with lane partials, f16 activations, integer div/mod/pow, casts,
  * gather, pad...) are compiled by the LLVM backend and run on random
  * inputs; every written buffer must match the tile interpreter (the
  * reference semantics) bit for bit, NaNs aside.  The compiled run uses an
@@ -85,7 +85,8 @@ static void diff_kernel(mlc_tkernel_t *k, const void *const *data, const char *w
     if (data && data[i]) memcpy(ref[i], data[i], bytes);
     else if (!k->bufs[i].written) fill_random(ref[i], k->bufs[i].dtype, k->bufs[i].nelems, seed + (uint32_t)i);
     memcpy(got[i], ref[i], bytes);
-    k->bufs[i].storage = (mlc_storage_t){k->bufs[i].written ? MLC_STORAGE_OUTPUT : MLC_STORAGE_INPUT, i, 0};
+    if (!k->bufs[i].local)
+      k->bufs[i].storage = (mlc_storage_t){k->bufs[i].written ? MLC_STORAGE_OUTPUT : MLC_STORAGE_INPUT, i, 0};
   }
   st = mlc_tkernel_interpret(k, ref);
   if (st) fail_msg("interpreting %s: %s", what, mlc_status_message(st));
@@ -126,7 +127,7 @@ static void diff_node(mlc_node_t *n, uint32_t seed) {
   mlc_status_t *st = mlc_lower_node(&ctx, F.g, n, &k, &bv);
   if (st) fail_msg("lowering %s: %s", mlc_op_name(n->op), mlc_status_message(st));
   const void *data[64] = {0};
-  for (int i = 0; i < k->nbufs && i < 64; i++) data[i] = bv[i]->data;
+  for (int i = 0; i < k->nbufs && i < 64; i++) data[i] = bv[i] ? bv[i]->data : NULL;
   diff_kernel(k, data, mlc_op_name(n->op), seed);
 }
 
@@ -277,7 +278,49 @@ static void test_norm_softmax(void **s) {
   diff_node(node(MLC_OP_LayerNormalization, 3, in, 1, &o), 7);
   mlc_value_t *r = val(MLC_DT_F32, 3, (int64_t[]){3, 1, 33});
   mlc_node_t *n = node(MLC_OP_ReduceMean, 2, (mlc_value_t *[]){x, cst_i64(1, (int64_t[]){1})}, 1, &r);
-  diff_node(n, 8);
+  diff_node(n, 8); /* middle axis: the kept last dim is widened */
+  o = val(MLC_DT_F32, 3, (int64_t[]){3, 5, 33});
+  n = node(MLC_OP_Softmax, 1, &x, 1, &o);
+  mlc_node_set_int(F.g, n, "axis", 1);
+  diff_node(n, 9);
+}
+
+/* Row reductions with lane partials (passes/lower_rows.c): rows shorter
+ * than the 16 lanes, longer and not a multiple, exactly a multiple; several
+ * tiles of rows; f16 (no exp kept in y); LayerNorm statistics; Reduce*
+ * over a trailing suffix of several dims and over everything, on ints. */
+static mlc_node_t *reduce_node(mlc_op_t op, mlc_value_t *x, mlc_value_t *o,
+                               int na, const int64_t *axes, int keep) {
+  mlc_node_t *n = node(op, 2, (mlc_value_t *[]){x, cst_i64(na, axes)}, 1, &o);
+  mlc_node_set_int(F.g, n, "keepdims", keep);
+  return n;
+}
+
+static void test_rows(void **s) {
+  (void)s;
+  const int64_t lens[] = {1, 5, 16, 33, 128, 200};
+  for (int i = 0; i < 6; i++) {
+    int64_t d[2] = {i == 5 ? 40 : 3, lens[i]};
+    mlc_value_t *x = val(MLC_DT_F32, 2, d), *o = val(MLC_DT_F32, 2, d);
+    diff_node(node(MLC_OP_Softmax, 1, &x, 1, &o), 20 + (uint32_t)i);
+    o = val(MLC_DT_F32, 2, d);
+    diff_node(node(MLC_OP_LogSoftmax, 1, &x, 1, &o), 30 + (uint32_t)i);
+    mlc_value_t *ln[3] = {x, val(MLC_DT_F32, 1, &d[1]), val(MLC_DT_F32, 1, &d[1])};
+    mlc_value_t *lo[3] = {val(MLC_DT_F32, 2, d), val(MLC_DT_F32, 2, (int64_t[]){d[0], 1}),
+                          val(MLC_DT_F32, 2, (int64_t[]){d[0], 1})};
+    diff_node(node(MLC_OP_LayerNormalization, 3, ln, 3, lo), 40 + (uint32_t)i);
+    const mlc_op_t rops[4] = {MLC_OP_ReduceSum, MLC_OP_ReduceMean, MLC_OP_ReduceMax, MLC_OP_ReduceMin};
+    o = val(MLC_DT_F32, 1, d);
+    diff_node(reduce_node(rops[i % 4], x, o, 1, (int64_t[]){-1}, 0), 50 + (uint32_t)i);
+  }
+  int64_t d3[3] = {2, 3, 19};
+  mlc_value_t *h = val(MLC_DT_F16, 3, d3), *ho = val(MLC_DT_F16, 3, d3);
+  diff_node(node(MLC_OP_Softmax, 1, &h, 1, &ho), 60);
+  mlc_value_t *x3 = val(MLC_DT_F32, 3, d3);
+  mlc_value_t *o = val(MLC_DT_F32, 3, (int64_t[]){2, 1, 1});
+  diff_node(reduce_node(MLC_OP_ReduceProd, x3, o, 2, (int64_t[]){1, 2}, 1), 61);
+  mlc_value_t *xi = val(MLC_DT_I32, 3, d3), *oi = val(MLC_DT_I32, 1, (int64_t[]){1});
+  diff_node(reduce_node(MLC_OP_ReduceSum, xi, oi, 3, (int64_t[]){0, 1, 2}, 0), 62);
 }
 
 static void test_activations(void **s) {
@@ -577,7 +620,8 @@ static void test_gemm_layouts(void **s) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_pool),   cmocka_unit_test(test_linalg),
-      cmocka_unit_test(test_norm_softmax), cmocka_unit_test(test_activations),
+      cmocka_unit_test(test_norm_softmax), cmocka_unit_test(test_rows),
+      cmocka_unit_test(test_activations),
       cmocka_unit_test(test_int_ops),     cmocka_unit_test(test_casts_where),
       cmocka_unit_test(test_data_movement), cmocka_unit_test(test_widened_constructs),
       cmocka_unit_test(test_not_widened), cmocka_unit_test(test_fma),

@@ -89,6 +89,40 @@ static void test_round_trip_every_construct(void **state) {
   free(text);
 }
 
+/* A local buffer: printed and parsed as `local`, no storage; every tile
+ * (grid point) uses it as scratch; the interpreter allocates it itself
+ * (NULL is passed for it); the verifier bounds its size. */
+static const char k_local[] =
+    "kernel k0(in x: f32[8], out y: f32[2], local part: f32[2]) grid [2] {\n"
+    "  for i1 in [0, 2) vectorize(2) {\n"
+    "    store part[i1] = (x[((g0 * 4) + i1)] + x[(((g0 * 4) + i1) + 2)])\n"
+    "  }\n"
+    "  store y[g0] = (part[0] + part[1])\n"
+    "}\n";
+
+static void test_local_buffer(void **state) {
+  (void)state;
+  mlc_tkernel_t *k = parse_ok(k_local);
+  char *out = print_kernel(k, NULL);
+  assert_string_equal(out, k_local);
+  free(out);
+  assert_true(k->bufs[2].local && k->bufs[2].written && !k->bufs[1].local);
+  assert_int_equal(k->bufs[2].storage.kind, MLC_STORAGE_NONE);
+  mlc_status_t *st = mlc_tkernel_verify(k);
+  if (st) fail_msg("%s", mlc_status_message(st));
+  float x[8] = {1, 2, 3, 4, 10, 20, 30, 40}, y[2] = {0};
+  void *bufs[3] = {x, y, NULL};
+  st = mlc_tkernel_interpret(k, bufs);
+  if (st) fail_msg("%s", mlc_status_message(st));
+  assert_true(y[0] == 10 && y[1] == 100);
+  k->bufs[2].nelems = MLC_TBUF_LOCAL_MAX_BYTES / 4 + 1;
+  st = mlc_tkernel_verify(k);
+  assert_non_null(st);
+  assert_non_null(strstr(mlc_status_message(st), "is over 4096 bytes"));
+  mlc_status_free(st);
+  mlc_tkernel_destroy(k);
+}
+
 /* The tree is built as written: no folding of `(0 + 1)`, no dropping of a
  * same-type cast, single statements not wrapped in blocks, dtypes derived. */
 static void test_tree_as_written(void **state) {
@@ -154,7 +188,7 @@ static void test_errors_say_where_and_what(void **state) {
   expect_error("kernal t() grid [] {}", "line 1:1", "expected 'kernel'");
   expect_error("kernel t(in a f32[4]) grid [] {}", "line 1:15", "expected ':'");
   expect_error("kernel t(in a: q32[4]) grid [] {}", "line 1:16", "expected a dtype");
-  expect_error("kernel t(inout a: f32[4]) grid [] {}", "line 1:10", "expected 'in' or 'out'");
+  expect_error("kernel t(inout a: f32[4]) grid [] {}", "line 1:10", "expected 'in', 'out' or 'local'");
   expect_error("kernel t(in a: f32[4] @stack+0) grid [] {}", "line 1:24", "expected in<N>");
   expect_error("kernel t(in a: f32[4] @arena) grid [] {}", "line 1:29", "expected '+OFFSET'");
   expect_error("kernel t() grid [0] {}", "line 1:18", "a grid extent must be in [1,");
@@ -349,6 +383,7 @@ static void test_program_verify_rules(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip_every_construct),
+      cmocka_unit_test(test_local_buffer),
       cmocka_unit_test(test_tree_as_written),
       cmocka_unit_test(test_errors_say_where_and_what),
       cmocka_unit_test(test_nesting_limit),

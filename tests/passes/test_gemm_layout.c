@@ -141,21 +141,26 @@ static void test_conv_rewrites(void **state) {
       {8, 17, 17, 24, 1, 1, 1, 1, 0, 0, 1, 1, NULL, MLC_OP_Conv},
       /* strided, dilated, asymmetric kernel */
       {5, 23, 21, 9, 3, 2, 2, 1, 2, 1, 2, 2, NULL, MLC_OP_Im2Col},
+      /* output width 1: the flat position must not sit on the size-1 dim */
+      {8, 20, 1, 40, 3, 1, 1, 1, 1, 0, 1, 1, NULL, MLC_OP_Im2Col},
       /* strided 1x1 (a ResNet downsample) on a small output: swapped */
       {64, 14, 14, 96, 1, 1, 2, 2, 0, 0, 1, 1, "swap", MLC_OP_ConvCols},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_conv(&cases[i]);
 }
 
-/* MatMul [2, 9, K] x W[K, 70] and Gemm transB with bias: PackedMatMul;
- * K = 300 runs in K chunks (partial sums kept in the output). */
+/* MatMul [2, 9, K] x W[K, 70] and Gemm transB with bias: PackedMatMul,
+ * with K = 40 and 300, and A [18, 1, 40]. */
 static void test_matmul_gemm_packed(void **state) {
   (void)state;
-  for (int t = 0; t < 4; t++) {
-    int gemm = t & 1;
+  for (int t = 0; t < 6; t++) {
+    int gemm = t < 4 && (t & 1);
     mlc_graph_t *g = new_graph();
-    int64_t M = gemm ? 9 : 18, K = t < 2 ? 40 : 300, N = 70;
-    mlc_value_t *a = input(g, "a", F32, gemm ? 2 : 3, gemm ? I64S(9, K) : I64S(2, 9, K));
+    int64_t M = gemm ? 9 : 18, K = t < 2 || t >= 4 ? 40 : 300, N = 70;
+    /* t 4, 5: A [18, 1, K] (nn.MultiheadAttention's seq-first layout): the
+     * rows live in dim 0 and dim 1 has extent 1 */
+    mlc_value_t *a = t >= 4 ? input(g, "a", F32, 3, I64S(18, 1, K))
+                            : input(g, "a", F32, gemm ? 2 : 3, gemm ? I64S(9, K) : I64S(2, 9, K));
     float *w = random_floats(K * N, 3), *bias = random_floats(N, 4), *ad = random_floats(M * K, 5);
     mlc_value_t *wv = weight(g, "w", 2, gemm ? I64S(N, K) : I64S(K, N), w);
     mlc_node_t *mm;
@@ -183,10 +188,74 @@ static void test_matmul_gemm_packed(void **state) {
   }
 }
 
+/* Binds input v to data: a constant from now on. */
+static void bind(mlc_graph_t *g, mlc_value_t *v, const float *data) {
+  assert_null(mlc_value_set_const(g, v, data, (size_t)mlc_value_nbytes(v),
+                                  MLC_DATA_COPY));
+  v->flags &= ~(unsigned)MLC_VALUE_INPUT;
+}
+
+/* A run-time B (both operands inputs, M and N >= 64): the Pack is a
+ * kernel (here run by the interpreter through its lowering), not folded
+ * by the C loop that packs weights. */
+static void test_runtime_pack(void **state) {
+  (void)state;
+  mlc_graph_t *g = new_graph();
+  int64_t M = 64, K = 40, N = 70;
+  mlc_value_t *a = input(g, "a", F32, 2, I64S(M, K));
+  mlc_value_t *b = input(g, "b", F32, 2, I64S(K, N));
+  float *ad = random_floats(M * K, 11), *bd = random_floats(K * N, 12);
+  mlc_node_t *mm = node(g, MLC_OP_MatMul, "mm", 2, VALS(a, b), 1);
+  mlc_target_t t;
+  assert_null(mlc_target_lookup("x86_64-avx2", NULL, &t));
+  mlc_pass_ctx_t ctx = {.target = &t, .opt_level = 2};
+  const mlc_pass_t *ps[3] = {&mlc_pass_infer_shapes, &mlc_pass_gemm_layout,
+                             &mlc_pass_fold_constants};
+  mlc_status_t *st = mlc_pipeline_run(&ctx, ps, 3, g);
+  if (st) fail_msg("%s", mlc_status_message(st));
+  assert_true(has_op(g, MLC_OP_Pack, NULL));
+  mlc_node_t *pack = NULL;
+  for (size_t i = 0; i < g->nodes.len; i++)
+    if (g->nodes.data[i]->op == MLC_OP_Pack) pack = g->nodes.data[i];
+  bind(g, a, ad);
+  bind(g, b, bd);
+  /* the Pack through lower + interpret, as fold-constants did before the
+   * C fast path; then the rest */
+  mlc_tkernel_t *k;
+  mlc_value_t **bv;
+  assert_null(mlc_lower_node(&ctx, g, pack, &k, &bv));
+  float *packed = calloc((size_t)mlc_value_numel(out0(pack)), sizeof *packed);
+  void *bufs[2] = {(void *)b->data, packed};
+  assert_null(mlc_tkernel_interpret(k, bufs));
+  mlc_tkernel_destroy(k);
+  assert_null(mlc_pass_fold_constants.run(&ctx, g));
+  assert_true(mlc_value_is_const(out0(pack)) || pack->dead);
+  const float *y = out0(mm)->data;
+  assert_non_null(y);
+  double *want = malloc((size_t)(M * N) * sizeof *want);
+  for (int64_t i = 0; i < M; i++)
+    for (int64_t j = 0; j < N; j++) {
+      double acc = 0;
+      for (int64_t kk = 0; kk < K; kk++) acc += (double)ad[i * K + kk] * bd[kk * N + j];
+      want[i * N + j] = acc;
+    }
+  expect_close(y, want, M * N);
+  /* the interpreter's Pack and the fold's C loop agree byte for byte */
+  const mlc_value_t *pv = out0(pack);
+  if (mlc_value_is_const(pv))
+    assert_memory_equal(packed, pv->data, (size_t)mlc_value_nbytes(pv));
+  free(packed);
+  free(want);
+  free(ad);
+  free(bd);
+  mlc_graph_destroy(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_rewrites),
       cmocka_unit_test(test_matmul_gemm_packed),
+      cmocka_unit_test(test_runtime_pack),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

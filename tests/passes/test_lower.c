@@ -60,7 +60,7 @@ static void run_node(mlc_node_t *n, void **outs) {
   for (int i = 0; i < k->nbufs; i++) {
     size_t nb = (size_t)k->bufs[i].nelems * mlc_dtype_size(k->bufs[i].dtype);
     bufs[i] = calloc(1, nb + 1);
-    if (bv[i]->data) memcpy(bufs[i], bv[i]->data, nb);
+    if (bv[i] && bv[i]->data) memcpy(bufs[i], bv[i]->data, nb);
   }
   st = mlc_tkernel_interpret(k, bufs);
   if (st) fail_msg("%s", mlc_status_message(st));
