@@ -39,8 +39,6 @@
  * The interpreter runs the same statements, so the schedule is visible in
  * --emit tile and exact.
  */
-#include <string.h>
-
 #include "passes/lower_internal.h"
 
 enum { LW_WIN_TILE = 2048 };
