@@ -131,6 +131,64 @@ mlc_status_t *lw_build_matmul(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_gemm(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_conv(lw_ctx_t *c, const mlc_node_t *n);
 
+/* lower_window.c: border-split nests for 2-D window kernels */
+enum { LW_WIN_MAXK = 64, LW_WIN_MAXRB = 8 };
+/* One spatial dim of a window: for each tap k the outputs [in_lo, in_hi)
+ * where it is inside the input and [pad_lo, pad_hi) where it is inside
+ * input + pads (empty: lo == hi == 0); [lo, hi) the interior, where all
+ * taps are inside the input. */
+typedef struct lw_wdim {
+  int64_t in_lo[LW_WIN_MAXK], in_hi[LW_WIN_MAXK], pad_lo[LW_WIN_MAXK],
+      pad_hi[LW_WIN_MAXK];
+  int64_t lo, hi;
+} lw_wdim_t;
+/* A run of output positions [o0, o1) of one dim. */
+typedef struct lw_run {
+  int64_t o0, o1;
+} lw_run_t;
+typedef struct lw_win2d {
+  lw_wdim_t dim[2];         /* rows, columns */
+  int nc;
+  lw_run_t cols[3];         /* column runs (see lower_window.c) */
+  lw_run_t rows_in;         /* interior rows (row-blocked bodies) */
+  lw_run_t rows_all;        /* all rows (the one-row body) */
+  int lanes;                /* vector width of the column loops */
+  int rblk;                 /* output rows per blocked body */
+  int64_t rb;               /* rows per tile */
+  bool single;              /* one tile of rows: static row bounds */
+  mlc_texpr_t *n, *ch, *r0; /* grid: batch, channel, first row of the tile */
+} lw_win2d_t;
+/* The body for output rows oh[0..nrow) (consecutive, in row run rr) at
+ * column ow (in column run cr). */
+typedef mlc_tstmt_t *(*lw_win2d_body_fn)(void *ctx, mlc_texpr_t *const *oh,
+                                         int nrow, mlc_texpr_t *ow,
+                                         const lw_run_t *rr, const lw_run_t *cr);
+/* Plans a 2-D window for vectors of `lanes` and blocked bodies of up to
+ * `rblk` rows; false unless 2-D with kernels up to LW_WIN_MAXK and at most
+ * max_taps taps unrolled over all bodies. */
+bool lw_win2d_plan(const lw_win_t *w, lw_win2d_t *p, int lanes, int rblk,
+                   int64_t max_taps);
+/* Is tap k of dim d (0 rows, 1 columns) inside the input (padded: input +
+ * pads) somewhere in run r?  *cond gets the condition on the output
+ * coordinate o, NULL when it holds throughout r. */
+bool lw_win2d_tap(lw_ctx_t *c, const lw_win2d_t *p, int d, const lw_run_t *r,
+                  int64_t k, bool padded, mlc_texpr_t *o, mlc_texpr_t **cond);
+/* Vector lanes for compute dtype ct on the context's target. */
+int lw_win_lanes(const lw_ctx_t *c, mlc_dtype_t ct);
+/* Adds the grid [N, C, row blocks]; false on out-of-memory. */
+bool lw_win2d_grid(lw_ctx_t *c, const lw_win_t *w, lw_win2d_t *p, int64_t N,
+                   int64_t C);
+/* Appends the nests of every column run around fn's bodies. */
+bool lw_win2d_emit(lw_ctx_t *c, const lw_win2d_t *p, lw_win2d_body_fn fn,
+                   void *ctx);
+
+/* lower_dwconv.c: 2-D Conv (any group) with the border split; *done false
+ * when it does not apply (the generic direct kernel then runs). */
+mlc_status_t *lw_build_conv2d(lw_ctx_t *c, const mlc_node_t *n, bool *done);
+
+/* lower_pool.c: 2-D MaxPool (without Indices) / AveragePool likewise. */
+mlc_status_t *lw_build_pool2d(lw_ctx_t *c, const mlc_node_t *n, bool *done);
+
 /* lower_gemm.c */
 enum { LW_GEMM_MAX_MR = 12 };
 /* Output map entries of lw_gemm_t: which index goes into output dim d. */

@@ -6,10 +6,11 @@
  * stores go through lw_store_out, so a fused epilogue is applied in
  * registers.
  *
- * Conv: a nest over the output [N, M, spatial...] (outer dims in the grid);
- * per output point an accumulator starts at the bias and sums over the
- * group's input channels and the kernel window; taps outside the input
- * (padding) are skipped by an IF.  auto_pad is resolved here from static
+ * Conv, when neither a GEMM form (lower_packed.c) nor the 2-D window
+ * kernel (lower_dwconv.c) applies: a nest over the output [N, M,
+ * spatial...] (outer dims in the grid); per output point an accumulator
+ * starts at the bias and sums over the group's input channels and the
+ * kernel window; taps outside the input (padding) are skipped by an IF.  auto_pad is resolved here from static
  * shapes.
  */
 #include <math.h>
@@ -171,6 +172,9 @@ mlc_status_t *lw_build_conv(lw_ctx_t *c, const mlc_node_t *n) {
   mlc_tkernel_t *k = c->k;
   if (n->inputs[0]->rank >= 3 && lw_conv_is_pointwise(n))
     return lw_build_conv_pointwise(c, n);
+  bool done = false;
+  MLC_RETURN_IF(lw_build_conv2d(c, n, &done)); /* 2-D: lower_dwconv.c */
+  if (done) return NULL;
   mlc_value_t *x = n->inputs[0], *wv = n->inputs[1], *y = n->outputs[0];
   mlc_value_t *bias = n->ninputs > 2 ? n->inputs[2] : NULL;
   int r = x->rank;

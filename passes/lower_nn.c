@@ -363,6 +363,9 @@ mlc_status_t *lw_build_pool(lw_ctx_t *c, const mlc_node_t *n) {
   mlc_value_t *x = n->inputs[0], *y = n->outputs[0];
   int r = x->rank;
   if (r < 3 || y->rank != r) return lw_err(c, MLC_INVALID_MODEL, "pool needs rank >= 3");
+  bool done = false;
+  MLC_RETURN_IF(lw_build_pool2d(c, n, &done)); /* 2-D: lower_pool.c */
+  if (done) return NULL;
   lw_win_t w;
   MLC_RETURN_IF(pool_window(c, n, &w));
   bool is_max = n->op == MLC_OP_MaxPool || n->op == MLC_OP_GlobalMaxPool;

@@ -189,6 +189,68 @@ static void test_conv_pool(void **s) {
   diff_node(n, 3);
 }
 
+/* A 2-D Conv of x [N, C, H, W] with weights [M, C/group, kh, kw]. */
+static void diff_conv2d(const int64_t *xd, const int64_t *wd, const int64_t *yd,
+                        int64_t group, const int64_t *strides, const int64_t *pads,
+                        const int64_t *dil, bool bias, uint32_t seed) {
+  mlc_value_t *in[3] = {val(MLC_DT_F32, 4, xd), val(MLC_DT_F32, 4, wd),
+                        val(MLC_DT_F32, 1, (int64_t[]){wd[0]})};
+  mlc_value_t *o = val(MLC_DT_F32, 4, yd);
+  mlc_node_t *n = node(MLC_OP_Conv, bias ? 3 : 2, in, 1, &o);
+  mlc_node_set_int(F.g, n, "group", group);
+  mlc_node_set_ints(F.g, n, "strides", strides, 2);
+  mlc_node_set_ints(F.g, n, "pads", pads, 4);
+  if (dil) mlc_node_set_ints(F.g, n, "dilations", dil, 2);
+  diff_node(n, seed);
+}
+
+static void diff_pool2d(mlc_op_t op, mlc_dtype_t dt, const int64_t *xd, const int64_t *yd,
+                        const int64_t *ks, const int64_t *strides, const int64_t *pads,
+                        const int64_t *dil, int incl, uint32_t seed) {
+  mlc_value_t *x = val(dt, 4, xd), *o = val(dt, 4, yd);
+  mlc_node_t *n = node(op, 1, &x, 1, &o);
+  mlc_node_set_ints(F.g, n, "kernel_shape", ks, 2);
+  mlc_node_set_ints(F.g, n, "strides", strides, 2);
+  mlc_node_set_ints(F.g, n, "pads", pads, 4);
+  if (dil) mlc_node_set_ints(F.g, n, "dilations", dil, 2);
+  if (incl) mlc_node_set_int(F.g, n, "count_include_pad", 1);
+  diff_node(n, seed);
+}
+
+/* The border-split kernels (lower_dwconv.c, lower_pool.c): rows wider
+ * than one vector (guarded first and last runs, a clean interior), row
+ * blocks with remainder rows, planes split over several tiles, ceil_mode
+ * windows hanging past the end pad. */
+static void test_dwconv_pool(void **s) {
+  (void)s;
+  int64_t s1[2] = {1, 1}, s2[2] = {2, 2}, p1[4] = {1, 1, 1, 1}, d2[2] = {2, 2};
+  /* depthwise 3x3 stride 1 and 2, pad 1, bias */
+  diff_conv2d((int64_t[]){1, 3, 22, 37}, (int64_t[]){3, 1, 3, 3}, (int64_t[]){1, 3, 22, 37},
+              3, s1, p1, NULL, true, 31);
+  diff_conv2d((int64_t[]){2, 3, 21, 40}, (int64_t[]){3, 1, 3, 3}, (int64_t[]){2, 3, 11, 20},
+              3, s2, p1, NULL, true, 32);
+  /* depthwise 5x5 pad 2 with channel multiplier 2, no bias; a narrow row */
+  diff_conv2d((int64_t[]){1, 3, 14, 14}, (int64_t[]){6, 1, 5, 5}, (int64_t[]){1, 6, 14, 14},
+              3, s1, (int64_t[]){2, 2, 2, 2}, NULL, false, 33);
+  /* grouped (Cg = 3), dilation 2, asymmetric pads */
+  diff_conv2d((int64_t[]){1, 6, 19, 35}, (int64_t[]){4, 3, 3, 3}, (int64_t[]){1, 4, 16, 34},
+              2, s1, (int64_t[]){1, 2, 0, 1}, d2, true, 34);
+  /* a plane split into row blocks over the grid */
+  diff_conv2d((int64_t[]){1, 2, 64, 70}, (int64_t[]){2, 1, 3, 3}, (int64_t[]){1, 2, 64, 70},
+              2, s1, p1, NULL, true, 35);
+  /* MaxPool 3x3 s2 pad 1, ceil_mode output sizes (last window past the end pad) */
+  diff_pool2d(MLC_OP_MaxPool, MLC_DT_F32, (int64_t[]){1, 2, 34, 42},
+              (int64_t[]){1, 2, 18, 22}, (int64_t[]){3, 3}, s2, p1, NULL, 0, 36);
+  diff_pool2d(MLC_OP_MaxPool, MLC_DT_F32, (int64_t[]){1, 2, 20, 40},
+              (int64_t[]){1, 2, 18, 36}, (int64_t[]){2, 3}, s1, (int64_t[]){0, 0, 0, 0}, d2, 0, 37);
+  /* AveragePool with and without count_include_pad, ceil_mode sizes; f16 */
+  for (int incl = 0; incl < 2; incl++)
+    diff_pool2d(MLC_OP_AveragePool, MLC_DT_F32, (int64_t[]){1, 2, 34, 42},
+                (int64_t[]){1, 2, 18, 22}, (int64_t[]){3, 3}, s2, p1, NULL, incl, 38);
+  diff_pool2d(MLC_OP_AveragePool, MLC_DT_F16, (int64_t[]){1, 2, 23, 37},
+              (int64_t[]){1, 2, 23, 37}, (int64_t[]){3, 3}, s1, p1, NULL, 1, 39);
+}
+
 static void test_linalg(void **s) {
   (void)s;
   mlc_value_t *in[2] = {val(MLC_DT_F32, 3, (int64_t[]){2, 17, 70}),
@@ -565,6 +627,7 @@ int main(void) {
       cmocka_unit_test(test_not_widened), cmocka_unit_test(test_fma),
       cmocka_unit_test(test_gemm_layouts),
       cmocka_unit_test(test_vmath_sweep),
+      cmocka_unit_test(test_dwconv_pool),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
