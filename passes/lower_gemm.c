@@ -22,13 +22,13 @@
  * from cache.  MR and NB come from the target: NB = NV vectors, MR rows,
  * with MR*NV + NV + 1 <= the vector registers and MR <= 12 (AVX-512: 6 x
  * 4 vectors, AVX2 and SSE: 6 x 2); NV (a power of two) shrinks when more
- * than 1/8 of the lanes of N's panels would idle (N = 196: 12 x 2).  Rows of a ragged last block are clamped for loads
- * and skipped for stores.  FMA is used where the target has it, else
+ * than 1/8 of the lanes of N's panels would idle (N = 196: 12 x 2).  Rows
+ * of a ragged last block are clamped for loads and skipped for stores.  FMA is used where the target has it, else
  * multiply then add; the choice is written into the IR, so the interpreter
  * computes exactly what the backend does.
  *
  * Packed B (b_panel > 0): B is stored as [ceil(N/NB)][K][NB] panels (the
- * pack-weights pass writes constant weights that way), so the panel a tile
+ * gemm-layout pass puts constant weights that way), so the panel a tile
  * reads is contiguous.
  *
  * Swapped (swap): the vector columns run over the spec's M and the
@@ -38,7 +38,8 @@
  *
  * Tried and not kept: K chunks of L1 size with partial sums kept in the
  * output (a tile then runs several row blocks per chunk).  On the Xeon dev
- * machine it was slower on 3 of 4 shapes (docs/performance.md).
+ * machine it was slower on 3 of 4 shapes (docs/performance.md, "Tried and
+ * dropped").
  *
  * This is scheduling done at lowering time, a step on the way to the tile
  * pipeline of issue 6 (docs/roadmap.md): the blocking is decided here from
