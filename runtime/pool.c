@@ -5,10 +5,9 @@
  * sleeping worker.  Every worker, whether or not it has a chunk, decrements
  * `pending` when it has finished with the job, so the caller knows that no
  * worker still reads the job fields before it writes the next job.  Workers
- * spin for up to MLCRT_POOL_SPIN_NS (0.3 ms, by the clock) on `generation`
- * before sleeping on the condition variable, which keeps the latency of
- * back-to-back kernels and runs low at the cost of that much spinning
- * after the last one.  Worker threads block all signals.
+ * spin briefly (bounded) on `generation` before sleeping on the condition
+ * variable, which keeps the latency of back-to-back kernels low without
+ * burning cores between runs.  Worker threads block all signals.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,16 +16,12 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 #include "pool.h"
 
-#ifndef MLCRT_POOL_SPIN_NS
-/* How long a worker (and the caller waiting for workers) spins before it
- * sleeps: a futex wake-up costs tens of microseconds on a VM, more than a
- * small kernel, and a model's kernels follow each other within this. */
-#define MLCRT_POOL_SPIN_NS 300000
+#ifndef MLCRT_POOL_SPINS
+#define MLCRT_POOL_SPINS 2000 /* about 10-100 us of pause instructions */
 #endif
 
 typedef struct worker {
@@ -68,39 +63,14 @@ void mlcrt_pool_chunk(int64_t n, int64_t chunks, int64_t i, int64_t *begin,
   *end = *begin + q + (i < r ? 1 : 0);
 }
 
-static int64_t pool_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Spins until done(p) or MLCRT_POOL_SPIN_NS pass (the clock read every 64
- * pauses: a pause is 10 to 150 cycles depending on the CPU). */
-static bool spin_until(struct mlcrt_pool *p, bool (*done)(struct mlcrt_pool *, uint_fast64_t),
-                       uint_fast64_t arg) {
-  int64_t end = pool_now_ns() + MLCRT_POOL_SPIN_NS;
-  for (;;) {
-    for (int i = 0; i < 64; i++) {
-      if (done(p, arg)) return true;
-      cpu_relax();
-    }
-    if (pool_now_ns() > end) return false;
-  }
-}
-
-static bool job_moved(struct mlcrt_pool *p, uint_fast64_t seen) {
-  return atomic_load_explicit(&p->generation, memory_order_acquire) != seen ||
-         atomic_load_explicit(&p->stop, memory_order_relaxed);
-}
-
-static bool all_done(struct mlcrt_pool *p, uint_fast64_t unused) {
-  (void)unused;
-  return atomic_load_explicit(&p->pending, memory_order_acquire) == 0;
-}
-
 /* Waits for a generation other than `seen`; returns false on stop. */
 static bool wait_for_job(struct mlcrt_pool *p, uint_fast64_t seen) {
-  spin_until(p, job_moved, seen);
+  for (int i = 0; i < MLCRT_POOL_SPINS; i++) {
+    if (atomic_load_explicit(&p->generation, memory_order_acquire) != seen ||
+        atomic_load_explicit(&p->stop, memory_order_relaxed))
+      break;
+    cpu_relax();
+  }
   pthread_mutex_lock(&p->mu);
   while (!atomic_load_explicit(&p->stop, memory_order_relaxed) &&
          atomic_load_explicit(&p->generation, memory_order_acquire) == seen)
@@ -131,7 +101,10 @@ static void *worker_main(void *arg) {
 }
 
 static void wait_done(struct mlcrt_pool *p) {
-  if (spin_until(p, all_done, 0)) return;
+  for (int i = 0; i < MLCRT_POOL_SPINS; i++) {
+    if (atomic_load_explicit(&p->pending, memory_order_acquire) == 0) return;
+    cpu_relax();
+  }
   pthread_mutex_lock(&p->mu);
   while (atomic_load_explicit(&p->pending, memory_order_acquire) != 0)
     pthread_cond_wait(&p->done_cv, &p->mu);
