@@ -329,7 +329,8 @@ static const mlc_emit_kind_t backend_kind[] = {
 
 /* LLVM IR or assembly to stdout: the backend writes files, so go through
  * a temporary one. */
-static mlc_status_t *emit_native_stdout(const mlc_program_t *p,
+static mlc_status_t *emit_native_stdout(const mlc_backend_t *be,
+                                        const mlc_program_t *p,
                                         const mlc_target_t *t,
                                         mlc_codegen_options_t *cg) {
   char tmp[] = "/tmp/mlc-emit-XXXXXX";
@@ -337,7 +338,7 @@ static mlc_status_t *emit_native_stdout(const mlc_program_t *p,
   if (fd < 0) return MLC_ERR(IO_ERROR, "temporary file: %s", strerror(errno));
   close(fd);
   cg->output_path = tmp;
-  mlc_status_t *st = mlc_llvm_emit(p, t, cg);
+  mlc_status_t *st = be->emit(p, t, cg);
   if (!st) st = copy_to_stdout(tmp);
   unlink(tmp);
   return st;
@@ -365,9 +366,13 @@ static mlc_status_t *emit_native(const mlc_compile_options_t *o,
       .weights_embed_limit = o->weights_embed_limit,
       .time_out = o->time_passes ? diag_of(o) : NULL,
   };
-  mlc_status_t *st = strcmp(o->output_path, "-") == 0
-                         ? emit_native_stdout(p, t, &cg)
-                         : mlc_llvm_emit(p, t, &cg);
+  const mlc_backend_t *be = mlc_backend_for(t);
+  mlc_status_t *st = be ? mlc_backend_check(be, p, t)
+                        : MLC_ERR(UNSUPPORTED, "no backend for target '%s' in this build",
+                                  t->name ? t->name : "?");
+  if (!st)
+    st = strcmp(o->output_path, "-") == 0 ? emit_native_stdout(be, p, t, &cg)
+                                          : be->emit(p, t, &cg);
   free(name);
   free(header);
   return st;
