@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "golden_util.h"
+
 #include "ir/graph.h"
 #include "passes/pass.h"
 
@@ -57,27 +59,7 @@ static const mlc_pass_t *find_pass(const char *name, size_t len) {
   return NULL;
 }
 
-static char *read_file(const char *path, size_t *out_len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  if (buf) buf[n] = 0;
-  *out_len = (size_t)n;
-  return buf;
-}
 
-static size_t trimmed_len(const char *s, size_t n) {
-  while (n && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\r')) n--;
-  return n;
-}
 
 /* Runs the comma-separated passes in `list` (up to end of line); false
  * when a pass is not built (the file is skipped). */
@@ -104,14 +86,6 @@ static bool run_passes(const char *path, const char *list, mlc_graph_t *g) {
   return true;
 }
 
-static void update_file(const char *path, const char *text, size_t head_len,
-                        const char *actual, size_t actual_len) {
-  FILE *f = fopen(path, "wb");
-  if (!f) fail_msg("%s: cannot rewrite", path);
-  fwrite(text, 1, head_len, f);
-  fwrite(actual, 1, actual_len, f);
-  fclose(f);
-}
 
 static void test_one_file(void **state) {
   const char *path = *state;
@@ -173,39 +147,6 @@ static void test_one_file(void **state) {
   assert_true(same);
 }
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int main(int argc, char **argv) {
-  DIR *d = opendir(MLC_GOLDEN_DIR);
-  if (!d) {
-    fprintf(stderr, "cannot open %s\n", MLC_GOLDEN_DIR);
-    return 1;
-  }
-  MLC_VEC(char *) files = {0};
-  for (struct dirent *e; (e = readdir(d));) {
-    size_t n = strlen(e->d_name);
-    if (n < 5 || strcmp(e->d_name + n - 4, ".mlg") != 0) continue;
-    if (argc > 1 && !strstr(e->d_name, argv[1])) continue;
-    char *path = malloc(strlen(MLC_GOLDEN_DIR) + n + 2);
-    if (!path) return 1;
-    sprintf(path, "%s/%s", MLC_GOLDEN_DIR, e->d_name);
-    if (!MLC_VEC_PUSH(&files, path)) return 1;
-  }
-  closedir(d);
-  qsort(files.data, files.len, sizeof *files.data, cmp_str);
-  struct CMUnitTest *tests = calloc(files.len + 1, sizeof *tests);
-  if (!tests) return 1;
-  for (size_t i = 0; i < files.len; i++) {
-    tests[i].name = strrchr(files.data[i], '/') + 1;
-    tests[i].test_func = test_one_file;
-    tests[i].initial_state = files.data[i];
-  }
-  int rc = files.len ? _cmocka_run_group_tests("golden", tests, files.len, NULL, NULL)
-                     : (fprintf(stderr, "no golden files\n"), 1);
-  for (size_t i = 0; i < files.len; i++) free(files.data[i]);
-  MLC_VEC_FREE(&files);
-  free(tests);
-  return rc;
+  return golden_main(argc, argv, MLC_GOLDEN_DIR, ".mlg", "golden", test_one_file);
 }
