@@ -37,12 +37,6 @@ mlc_status_t *lw_build_pack(lw_ctx_t *c, const mlc_node_t *n) {
   return NULL;
 }
 
-static mlc_texpr_t *packed_finish(lw_ctx_t *c, const mlc_node_t *n,
-                                  mlc_texpr_t *acc, mlc_texpr_t *m,
-                                  mlc_texpr_t *col) {
-  return lw_gemm_finish_abc(c, n, acc, m, col);
-}
-
 mlc_status_t *lw_build_packed_matmul(lw_ctx_t *c, const mlc_node_t *n) {
   mlc_value_t *a = n->inputs[0], *b = n->inputs[1], *y = n->outputs[0];
   int ra = a->rank;
@@ -55,7 +49,7 @@ mlc_status_t *lw_build_packed_matmul(lw_ctx_t *c, const mlc_node_t *n) {
   for (int i = 0; i < ra - 1; i++) s.M *= a->dims[i].value;
   s.a_sm = s.K;
   s.a_sk = 1;
-  if (n->ninputs > 2 && n->inputs[2]) s.finish = packed_finish;
+  s.finish = lw_gemm_finish_abc; /* Gemm's alpha, with or without C */
   s.out_rank = ra;
   s.out_map[ra - 1] = LW_GM_COL;
   if (ra > 1) s.out_map[ra - 2] = LW_GM_ROW; /* rows span dims [0, ra-1) */

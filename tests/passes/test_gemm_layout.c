@@ -149,6 +149,30 @@ static void test_conv_rewrites(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_conv(&cases[i]);
 }
 
+/* Gemm with alpha and no C: the packed form still scales by alpha. */
+static void test_gemm_alpha_no_bias(void **state) {
+  (void)state;
+  mlc_graph_t *g = new_graph();
+  int64_t M = 9, K = 40, N = 70;
+  mlc_value_t *a = input(g, "a", F32, 2, I64S(M, K));
+  float *w = random_floats(K * N, 3), *ad = random_floats(M * K, 5);
+  mlc_node_t *mm = node(g, MLC_OP_Gemm, "gemm", 2, VALS(a, weight(g, "w", 2, I64S(K, N), w)), 1);
+  assert_true(mlc_node_set_float(g, mm, "alpha", 0.5f));
+  const float *y = run_graph(g, a, ad, out0(mm), MLC_OP_PackedMatMul, NULL);
+  double *want = malloc((size_t)(M * N) * sizeof *want);
+  for (int64_t i = 0; i < M; i++)
+    for (int64_t j = 0; j < N; j++) {
+      double acc = 0;
+      for (int64_t k = 0; k < K; k++) acc += (double)ad[i * K + k] * w[k * N + j];
+      want[i * N + j] = 0.5 * acc;
+    }
+  expect_close(y, want, M * N);
+  free(want);
+  free(w);
+  free(ad);
+  mlc_graph_destroy(g);
+}
+
 /* MatMul [2, 9, K] x W[K, 70] and Gemm transB with bias: PackedMatMul,
  * with K = 40 and 300, and A [18, 1, 40]. */
 static void test_matmul_gemm_packed(void **state) {
@@ -255,6 +279,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_rewrites),
       cmocka_unit_test(test_matmul_gemm_packed),
+      cmocka_unit_test(test_gemm_alpha_no_bias),
       cmocka_unit_test(test_runtime_pack),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
