@@ -322,3 +322,9 @@ const char *mlc_tbinop_name(mlc_tbinop_t op) {
       "or",  "xor", "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
   return (unsigned)op < MLC_TB_COUNT_ ? names[op] : "?";
 }
+
+int64_t mlc_tkernel_ntiles(const mlc_tkernel_t *k) {
+  int64_t n = 1;
+  for (int i = 0; i < k->ngrid; i++) n *= k->grid_extents[i];
+  return n;
+}

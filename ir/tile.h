@@ -245,6 +245,8 @@ mlc_status_t *mlc_tkernel_parse(const char *text, size_t len,
  * inside their loop, each var bound before use), buffer indexes in range,
  * constant indexes within nelems, and that stores target written bufs. */
 mlc_status_t *mlc_tkernel_verify(const mlc_tkernel_t *k);
+/* The number of tiles: the product of the grid extents (1 for no grid). */
+int64_t mlc_tkernel_ntiles(const mlc_tkernel_t *k);
 /* Runs every tile of the kernel on host memory: bufs[i] points to
  * bufs[i].nelems elements.  The reference semantics, used by constant
  * folding and to cross-check backends. */

@@ -19,15 +19,9 @@ static int64_t kernel_work(const mlc_tkernel_t *k) {
   return k->flops > elems ? k->flops : elems;
 }
 
-static int64_t kernel_tiles(const mlc_tkernel_t *k) {
-  int64_t n = 1;
-  for (int i = 0; i < k->ngrid; i++) n *= k->grid_extents[i];
-  return n;
-}
-
 static mlc_status_t *run_kernel(mlc_pass_ctx_t *ctx, mlc_tkernel_t *k) {
   (void)ctx;
-  if (kernel_tiles(k) > 1 && kernel_work(k) < MLC_SERIAL_WORK) k->serial = true;
+  if (mlc_tkernel_ntiles(k) > 1 && kernel_work(k) < MLC_SERIAL_WORK) k->serial = true;
   return NULL;
 }
 

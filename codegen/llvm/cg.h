@@ -49,7 +49,4 @@ void mlc_cg_declare_externals(mlc_cg_t *cg);
  * created on first use; *out_type gets its function type. */
 LLVMValueRef mlc_cg_ipow_fn(mlc_cg_t *cg, LLVMTypeRef *out_type);
 
-/* Number of tiles of a kernel: the product of its grid extents. */
-int64_t mlc_cg_ntiles(const mlc_tkernel_t *k);
-
 #endif

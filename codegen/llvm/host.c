@@ -223,7 +223,7 @@ static mlc_status_t *emit_run(mlc_cg_t *cg, LLVMValueRef *fns) {
     }
     if (err) break;
     call_hook(&h, i, MLC_ABI_CALL_BEGIN);
-    call_kernel(&h, fns[i], k->serial ? 1 : mlc_cg_ntiles(k), mlc_cg_ntiles(k));
+    call_kernel(&h, fns[i], k->serial ? 1 : mlc_tkernel_ntiles(k), mlc_tkernel_ntiles(k));
     call_hook(&h, i, MLC_ABI_CALL_END);
   }
   LLVMBuildRet(h.b, LLVMConstInt(cg->t_i32, 0, 0));
@@ -303,7 +303,7 @@ static LLVMValueRef call_desc(mlc_cg_t *cg, const mlc_tkernel_t *k) {
     free(n);
   }
   LLVMValueRef f[6] = {cstr(cg, k->name), nodes, i32c(cg, (uint64_t)k->nnodes), i32c(cg, 0),
-                       i64c(cg, (uint64_t)mlc_cg_ntiles(k)),
+                       i64c(cg, (uint64_t)mlc_tkernel_ntiles(k)),
                        i64c(cg, (uint64_t)(k->flops > 0 ? k->flops : 0))};
   return LLVMConstNamedStruct(call_type(cg), f, 6);
 }

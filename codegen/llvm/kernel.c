@@ -614,12 +614,6 @@ void mlc_cgk_stmt(kstate_t *s, const mlc_tstmt_t *t) { st(s, t); }
 
 /* ---- functions ------------------------------------------------------------ */
 
-int64_t mlc_cg_ntiles(const mlc_tkernel_t *k) {
-  int64_t n = 1;
-  for (int i = 0; i < k->ngrid; i++) n *= k->grid_extents[i];
-  return n;
-}
-
 static void add_attr(mlc_cg_t *cg, LLVMValueRef fn, LLVMAttributeIndex idx,
                      const char *name) {
   unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
