@@ -7,6 +7,7 @@
 #define MLC_TESTS_GOLDEN_UTIL_H
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,59 @@ static void update_file(const char *path, const char *text, size_t head_len,
   fwrite(text, 1, head_len, f);
   fwrite(actual, 1, actual_len, f);
   fclose(f);
+}
+
+/* A golden file: `// RUN: passes`, the input, `// EXPECT:`, the output. */
+typedef struct golden_file {
+  char *text;          /* the whole file, owned */
+  size_t len;
+  const char *passes;  /* after "// RUN:", up to the end of that line */
+  const char *input;   /* the input text, input_len long */
+  size_t input_len;
+  const char *expect;  /* the expected output, to the end of the file */
+} golden_file_t;
+
+static void golden_read(const char *path, golden_file_t *g) {
+  g->text = read_file(path, &g->len);
+  if (!g->text) fail_msg("%s: cannot read", path);
+  const char *run = strstr(g->text, "// RUN:");
+  const char *exp = strstr(g->text, "// EXPECT:");
+  if (!run || !exp || exp < run) fail_msg("%s: needs '// RUN:' and '// EXPECT:'", path);
+  g->passes = run + strlen("// RUN:");
+  g->input = strchr(run, '\n');
+  g->input_len = (size_t)(exp - g->input);
+  const char *body = strchr(exp, '\n');
+  g->expect = body ? body + 1 : g->text + g->len;
+}
+
+/* The next name of a comma- or space-separated pass list that ends at the
+ * end of its line: its start, *len its length; NULL when none is left. */
+static const char *golden_next_pass(const char **list, size_t *len) {
+  const char *s = *list;
+  while (*s == ' ' || *s == ',' || *s == '\r') s++;
+  const char *b = s;
+  while (*s && *s != ',' && *s != '\n' && *s != ' ' && *s != '\r') s++;
+  *list = s;
+  *len = (size_t)(s - b);
+  return s == b ? NULL : b;
+}
+
+/* Compares `actual` with the expectation (trailing blanks aside); with
+ * MLC_GOLDEN_UPDATE=1 a mismatch rewrites the file instead.  Prints the
+ * mismatch; returns whether they agree (or the file was updated). */
+static bool golden_compare(const char *path, const golden_file_t *g,
+                           const char *actual, size_t alen) {
+  size_t want_len = trimmed_len(g->expect, (size_t)(g->text + g->len - g->expect));
+  size_t got_len = trimmed_len(actual, alen);
+  if (want_len == got_len && memcmp(g->expect, actual, got_len) == 0) return true;
+  const char *upd = getenv("MLC_GOLDEN_UPDATE");
+  if (upd && strcmp(upd, "1") == 0) {
+    update_file(path, g->text, (size_t)(g->expect - g->text), actual, alen);
+    return true;
+  }
+  fprintf(stderr, "%s: mismatch\n--- expected\n%.*s\n--- actual\n%.*s\n", path,
+          (int)want_len, g->expect, (int)got_len, actual);
+  return false;
 }
 
 static int golden_cmp_str(const void *a, const void *b) {

@@ -59,26 +59,20 @@ static const mlc_pass_t *find_pass(const char *name, size_t len) {
   return NULL;
 }
 
-
-
 /* Runs the comma-separated passes in `list` (up to end of line); false
  * when a pass is not built (the file is skipped). */
 static bool run_passes(const char *path, const char *list, mlc_graph_t *g) {
   mlc_pass_ctx_t ctx = {.opt_level = 2};
-  const char *p = list;
-  while (*p && *p != '\n') {
-    while (*p == ' ' || *p == ',') p++;
-    const char *b = p;
-    while (*p && *p != ',' && *p != '\n' && *p != ' ' && *p != '\r') p++;
-    if (p == b) continue;
-    const mlc_pass_t *pass = find_pass(b, (size_t)(p - b));
+  size_t n;
+  for (const char *b; (b = golden_next_pass(&list, &n));) {
+    const mlc_pass_t *pass = find_pass(b, n);
     for (size_t i = 0; !pass && i < sizeof k_pending / sizeof *k_pending; i++) {
-      if (strlen(k_pending[i]) == (size_t)(p - b) && memcmp(k_pending[i], b, (size_t)(p - b)) == 0) {
+      if (strlen(k_pending[i]) == n && memcmp(k_pending[i], b, n) == 0) {
         fprintf(stderr, "%s: pass %s is not built yet; skipped\n", path, k_pending[i]);
         return false;
       }
     }
-    if (!pass) fail_msg("%s: unknown pass '%.*s'", path, (int)(p - b), b);
+    if (!pass) fail_msg("%s: unknown pass '%.*s'", path, (int)n, b);
     mlc_status_t *st = pass->run(&ctx, g);
     if (!st) st = mlc_graph_verify(g);
     if (st) fail_msg("%s: pass %s: %s", path, pass->name, mlc_status_message(st));
@@ -86,29 +80,38 @@ static bool run_passes(const char *path, const char *list, mlc_graph_t *g) {
   return true;
 }
 
+/* The printed graph parses and prints back unchanged. */
+static bool round_trips(const char *path, const char *actual, size_t alen) {
+  mlc_graph_t *g2 = NULL;
+  mlc_status_t *st = mlc_graph_parse(actual, alen, &g2);
+  if (st) fail_msg("%s: output does not parse: %s", path, mlc_status_message(st));
+  char *again = NULL;
+  size_t again_len = 0;
+  FILE *f2 = open_memstream(&again, &again_len);
+  mlc_graph_print(g2, f2);
+  fclose(f2);
+  mlc_graph_destroy(g2);
+  bool same = again_len == alen && memcmp(again, actual, alen) == 0;
+  if (!same) fprintf(stderr, "%s: output does not round-trip:\n%s", path, again);
+  free(again);
+  return same;
+}
 
 static void test_one_file(void **state) {
   const char *path = *state;
-  size_t len = 0;
-  char *text = read_file(path, &len);
-  if (!text) fail_msg("%s: cannot read", path);
-  const char *run = strstr(text, "// RUN:");
-  const char *exp = strstr(text, "// EXPECT:");
-  if (!run || !exp || exp < run) fail_msg("%s: needs '// RUN:' and '// EXPECT:'", path);
-  const char *in_begin = strchr(run, '\n');
-  const char *exp_body = strchr(exp, '\n');
-  exp_body = exp_body ? exp_body + 1 : text + len;
+  golden_file_t gf = {0};
+  golden_read(path, &gf);
   mlc_graph_t *g = NULL;
-  mlc_status_t *st = mlc_graph_parse(in_begin, (size_t)(exp - in_begin), &g);
+  mlc_status_t *st = mlc_graph_parse(gf.input, gf.input_len, &g);
   if (st) fail_msg("%s: input: %s", path, mlc_status_message(st));
   /* Before shape inference, node outputs may be `undef[*]`. */
-  const char *first = run + strlen("// RUN:");
+  const char *first = gf.passes;
   while (*first == ' ') first++;
   if (strncmp(first, "infer-shapes", 12) != 0) st = mlc_graph_verify(g);
   if (st) fail_msg("%s: input does not verify: %s", path, mlc_status_message(st));
-  if (!run_passes(path, run + strlen("// RUN:"), g)) {
+  if (!run_passes(path, gf.passes, g)) {
     mlc_graph_destroy(g);
-    free(text);
+    free(gf.text);
     skip();
   }
   char *actual = NULL;
@@ -117,33 +120,10 @@ static void test_one_file(void **state) {
   mlc_graph_print(g, f);
   fclose(f);
   mlc_graph_destroy(g);
-  size_t want_len = trimmed_len(exp_body, (size_t)(text + len - exp_body));
-  size_t got_len = trimmed_len(actual, alen);
-  bool same = want_len == got_len && memcmp(exp_body, actual, got_len) == 0;
-  const char *upd = getenv("MLC_GOLDEN_UPDATE");
-  if (!same && upd && strcmp(upd, "1") == 0) {
-    update_file(path, text, (size_t)(exp_body - text), actual, alen);
-    same = true;
-  }
-  if (same) { /* the expected text itself must round-trip */
-    mlc_graph_t *g2 = NULL;
-    st = mlc_graph_parse(actual, alen, &g2);
-    if (st) fail_msg("%s: output does not parse: %s", path, mlc_status_message(st));
-    char *again = NULL;
-    size_t again_len = 0;
-    FILE *f2 = open_memstream(&again, &again_len);
-    mlc_graph_print(g2, f2);
-    fclose(f2);
-    mlc_graph_destroy(g2);
-    same = again_len == alen && memcmp(again, actual, alen) == 0;
-    if (!same) fprintf(stderr, "%s: output does not round-trip:\n%s", path, again);
-    free(again);
-  } else {
-    fprintf(stderr, "%s: mismatch\n--- expected\n%.*s\n--- actual\n%.*s\n", path,
-            (int)want_len, exp_body, (int)got_len, actual);
-  }
+  /* the expected text itself must round-trip */
+  bool same = golden_compare(path, &gf, actual, alen) && round_trips(path, actual, alen);
   free(actual);
-  free(text);
+  free(gf.text);
   assert_true(same);
 }
 

@@ -30,8 +30,6 @@
 
 #include "passes/tile_pass.h"
 
-
-
 static char *print_program(const mlc_program_t *p, size_t *len) {
   char *buf = NULL;
   FILE *f = open_memstream(&buf, len);
@@ -46,14 +44,10 @@ static void run_passes(const char *path, const char *list, mlc_program_t *p) {
   mlc_status_t *st = mlc_target_lookup("x86_64-avx2", NULL, &target);
   if (st) fail_msg("%s", mlc_status_message(st));
   mlc_pass_ctx_t ctx = {.target = &target, .opt_level = 2};
-  const char *s = list;
-  while (*s && *s != '\n') {
-    while (*s == ' ' || *s == ',') s++;
-    const char *b = s;
-    while (*s && *s != ',' && *s != '\n' && *s != ' ' && *s != '\r') s++;
-    if (s == b) continue;
+  size_t n;
+  for (const char *b; (b = golden_next_pass(&list, &n));) {
     char name[64];
-    snprintf(name, sizeof name, "%.*s", (int)(s - b), b);
+    snprintf(name, sizeof name, "%.*s", (int)n, b);
     const mlc_tpass_t *pass = mlc_tpass_find(name);
     if (!pass) fail_msg("%s: unknown tile pass '%s'", path, name);
     st = mlc_tpipeline_run(&ctx, &pass, 1, p);
@@ -61,7 +55,6 @@ static void run_passes(const char *path, const char *list, mlc_program_t *p) {
     if (st) fail_msg("%s: pass %s: %s", path, name, mlc_status_message(st));
   }
 }
-
 
 /* The expected text parses and prints back unchanged. */
 static bool round_trips(const char *path, const char *actual, size_t alen) {
@@ -79,38 +72,20 @@ static bool round_trips(const char *path, const char *actual, size_t alen) {
 
 static void test_one_file(void **state) {
   const char *path = *state;
-  size_t len = 0;
-  char *text = read_file(path, &len);
-  if (!text) fail_msg("%s: cannot read", path);
-  const char *run = strstr(text, "// RUN:");
-  const char *exp = strstr(text, "// EXPECT:");
-  if (!run || !exp || exp < run) fail_msg("%s: needs '// RUN:' and '// EXPECT:'", path);
-  const char *in_begin = strchr(run, '\n');
-  const char *exp_body = strchr(exp, '\n');
-  exp_body = exp_body ? exp_body + 1 : text + len;
+  golden_file_t gf = {0};
+  golden_read(path, &gf);
   mlc_program_t p;
-  mlc_status_t *st = mlc_program_parse(in_begin, (size_t)(exp - in_begin), &p);
+  mlc_status_t *st = mlc_program_parse(gf.input, gf.input_len, &p);
   if (st) fail_msg("%s: input: %s", path, mlc_status_message(st));
   st = mlc_program_verify(&p);
   if (st) fail_msg("%s: input does not verify: %s", path, mlc_status_message(st));
-  run_passes(path, run + strlen("// RUN:"), &p);
+  run_passes(path, gf.passes, &p);
   size_t alen = 0;
   char *actual = print_program(&p, &alen);
   mlc_program_deinit(&p);
-  size_t want_len = trimmed_len(exp_body, (size_t)(text + len - exp_body));
-  size_t got_len = trimmed_len(actual, alen);
-  bool same = want_len == got_len && memcmp(exp_body, actual, got_len) == 0;
-  const char *upd = getenv("MLC_GOLDEN_UPDATE");
-  if (!same && upd && strcmp(upd, "1") == 0) {
-    update_file(path, text, (size_t)(exp_body - text), actual, alen);
-    same = true;
-  }
-  if (same) same = round_trips(path, actual, alen);
-  else
-    fprintf(stderr, "%s: mismatch\n--- expected\n%.*s\n--- actual\n%.*s\n", path,
-            (int)want_len, exp_body, (int)got_len, actual);
+  bool same = golden_compare(path, &gf, actual, alen) && round_trips(path, actual, alen);
   free(actual);
-  free(text);
+  free(gf.text);
   assert_true(same);
 }
 
