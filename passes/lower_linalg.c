@@ -10,8 +10,8 @@
  * kernel (lower_dwconv.c) applies: a nest over the output [N, M,
  * spatial...] (outer dims in the grid); per output point an accumulator
  * starts at the bias and sums over the group's input channels and the
- * kernel window; taps outside the input (padding) are skipped by an IF.  auto_pad is resolved here from static
- * shapes.
+ * kernel window; taps outside the input (padding) are skipped by an IF.
+ * auto_pad is resolved here from static shapes.
  */
 #include <math.h>
 #include <string.h>
