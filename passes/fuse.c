@@ -6,8 +6,13 @@
  * the last member's output has exactly one use, is not a graph output,
  * and its consumer is a fusible elementwise op whose output has the same
  * static shape as the chain's first output (so the epilogue runs at the
- * anchor's output index).  Every member must be lowerable.  Values inside
- * a group (all member outputs but the last) get MLC_VALUE_FUSED.
+ * anchor's output index).  A chain also grows over a diamond that closes
+ * on it: the last output v has two uses, a side chain of fusible
+ * elementwise ops (each output used once, by the next) and a join that
+ * reads both v and the side chain's result (SiLU: x * Sigmoid(x); GELU:
+ * x * (Erf(x / s) + 1)); lowering memoises member values, so v is computed
+ * once.  Every member must be lowerable.  Values inside a group (all
+ * member outputs but the last) get MLC_VALUE_FUSED.
  *
  * Members are made contiguous by moving each group to the position of its
  * last member: nothing outside the group uses an internal value, and
@@ -45,15 +50,20 @@ static bool same_shape(const mlc_value_t *a, const mlc_value_t *b) {
 }
 
 /* Records in each value's scratch the live node using it, so that
- * sole_consumer is O(1) (a scan per chain step was O(L^2) on long chains).
- * Only values with one use are read back, and they have one such node. */
-static void note_consumers(mlc_graph_t *g) {
+ * sole_consumer is O(1) (a scan per chain step was O(L^2) on long chains),
+ * and in other[id] a second, earlier user.  Only values with one or two
+ * uses are read back, and they have at most two such nodes. */
+static void note_consumers(mlc_graph_t *g, mlc_node_t **other) {
   for (size_t i = 0; i < g->values.len; i++) g->values.data[i]->scratch = NULL;
   for (size_t i = 0; i < g->nodes.len; i++) {
     mlc_node_t *n = g->nodes.data[i];
     if (n->dead) continue;
-    for (int j = 0; j < n->ninputs; j++)
-      if (n->inputs[j]) n->inputs[j]->scratch = n;
+    for (int j = 0; j < n->ninputs; j++) {
+      mlc_value_t *v = n->inputs[j];
+      if (!v) continue;
+      if (v->scratch && v->scratch != n) other[v->id] = v->scratch;
+      v->scratch = n;
+    }
   }
 }
 
@@ -63,22 +73,71 @@ static mlc_node_t *sole_consumer(const mlc_value_t *v) {
   return v->scratch;
 }
 
+/* Can c join a group whose first output has `shape`? */
+static bool joinable(mlc_graph_t *g, const mlc_node_t *c, const mlc_value_t *shape) {
+  return c && c->group < 0 && !c->dead && is_fusible_elem(c) &&
+         mlc_lower_supports(g, c) && same_shape(c->outputs[0], shape);
+}
+
+static bool reads(const mlc_node_t *n, const mlc_value_t *v) {
+  for (int i = 0; i < n->ninputs; i++)
+    if (n->inputs[i] == v) return true;
+  return false;
+}
+
+/* The diamond closing on v (see the header): fills side[] with the side
+ * chain from `a` and then the join `j`; returns their count, or 0. */
+static int side_chain(mlc_graph_t *g, const mlc_value_t *v, mlc_node_t *a,
+                      mlc_node_t *j, const mlc_value_t *shape,
+                      mlc_node_t **side, int max) {
+  int n = 0;
+  if (!joinable(g, j, shape) || reads(a, v) == false) return 0;
+  for (mlc_node_t *p = a; n + 1 < max && joinable(g, p, shape); ) {
+    side[n++] = p;
+    mlc_node_t *next = sole_consumer(p->outputs[0]);
+    if (next == j) {
+      side[n++] = j;
+      return reads(j, v) ? n : 0;
+    }
+    if (next && reads(next, v)) return 0; /* a third reader of v */
+    p = next;
+  }
+  return 0;
+}
+
+static int diamond(mlc_graph_t *g, const mlc_value_t *v, mlc_node_t **other,
+                   const mlc_value_t *shape, mlc_node_t **side, int max) {
+  if (v->nuses != 2 || (v->flags & MLC_VALUE_OUTPUT)) return 0;
+  mlc_node_t *u0 = v->scratch, *u1 = other[v->id];
+  if (!u0 || !u1 || u0 == u1) return 0;
+  int n = side_chain(g, v, u0, u1, shape, side, max);
+  return n ? n : side_chain(g, v, u1, u0, shape, side, max);
+}
+
 /* Grows a chain from nodes[start]; returns its length (>= 1). */
-static int grow_chain(mlc_graph_t *g, size_t start, int gid) {
+static int grow_chain(mlc_graph_t *g, mlc_node_t **other, size_t start, int gid) {
   mlc_node_t *first = g->nodes.data[start], *cur = first;
   const mlc_value_t *shape = first->outputs[0];
+  mlc_node_t *side[FUSE_MAX_MEMBERS];
   int len = 1;
   for (;;) {
     if (cur->noutputs != 1 || len >= FUSE_MAX_MEMBERS) break;
-    mlc_node_t *c = sole_consumer(cur->outputs[0]);
-    if (!c || c->group >= 0 || !is_fusible_elem(c) ||
-        !mlc_lower_supports(g, c) || !same_shape(c->outputs[0], shape))
-      break;
+    mlc_value_t *v = cur->outputs[0];
+    mlc_node_t *c = sole_consumer(v);
+    int ns = 0;
+    if (joinable(g, c, shape))
+      side[ns++] = c;
+    else if (!c)
+      ns = diamond(g, v, other, shape, side, FUSE_MAX_MEMBERS - len);
+    if (!ns) break;
     if (len == 1) first->group = gid;
-    c->group = gid;
-    cur->outputs[0]->flags |= MLC_VALUE_FUSED;
-    cur = c;
-    len++;
+    v->flags |= MLC_VALUE_FUSED;
+    for (int i = 0; i < ns; i++) {
+      side[i]->group = gid;
+      if (i + 1 < ns) side[i]->outputs[0]->flags |= MLC_VALUE_FUSED;
+    }
+    cur = side[ns - 1];
+    len += ns;
   }
   return len;
 }
@@ -127,7 +186,9 @@ static mlc_status_t *make_contiguous(mlc_graph_t *g, int ngroups) {
 static mlc_status_t *fuse_run(mlc_pass_ctx_t *ctx, mlc_graph_t *g) {
   (void)ctx;
   mlc_graph_count_uses(g);
-  note_consumers(g);
+  mlc_node_t **other = calloc((size_t)g->next_value_id + 1, sizeof *other);
+  if (!other) return MLC_ERR(OUT_OF_MEMORY, "fuse: consumer table");
+  note_consumers(g, other);
   for (size_t i = 0; i < g->nodes.len; i++) g->nodes.data[i]->group = -1;
   int gid = 0;
   for (size_t i = 0; i < g->nodes.len; i++) {
@@ -135,8 +196,9 @@ static mlc_status_t *fuse_run(mlc_pass_ctx_t *ctx, mlc_graph_t *g) {
     if (n->dead || n->group >= 0) continue;
     if (!(is_anchor(n) || is_fusible_elem(n)) || !mlc_lower_supports(g, n))
       continue;
-    if (grow_chain(g, i, gid) > 1) gid++;
+    if (grow_chain(g, other, i, gid) > 1) gid++;
   }
+  free(other);
   if (gid == 0) return NULL;
   return make_contiguous(g, gid);
 }

@@ -363,6 +363,15 @@ mlc_status_t *lw_build_pool(lw_ctx_t *c, const mlc_node_t *n) {
   mlc_value_t *x = n->inputs[0], *y = n->outputs[0];
   int r = x->rank;
   if (r < 3 || y->rank != r) return lw_err(c, MLC_INVALID_MODEL, "pool needs rank >= 3");
+  /* A global pool reduces each (n, c) row of H*W contiguous elements: the
+   * row-reduction kernel (vector partials in a fixed lane order, rows
+   * split over the grid) instead of a window nest (scalar, one tile). */
+  if ((n->op == MLC_OP_GlobalAveragePool || n->op == MLC_OP_GlobalMaxPool) &&
+      mlc_value_is_static(x) && mlc_value_numel(x) > 0) {
+    int64_t len = 1;
+    for (int d = 2; d < r; d++) len *= x->dims[d].value;
+    return lw_rows_reduce(c, n, len);
+  }
   bool done = false;
   MLC_RETURN_IF(lw_build_pool2d(c, n, &done)); /* 2-D: lower_pool.c */
   if (done) return NULL;

@@ -29,9 +29,14 @@ mlc_status_t *lw_build_pack(lw_ctx_t *c, const mlc_node_t *n) {
   xi[rx - 1] = trans ? nest.idx[r - 2] : cc;
   int bx = lw_buf(c, x, false), by = lw_buf(c, y, true);
   if (bx < 0 || by < 0) return lw_oom(c);
-  mlc_texpr_t *v = mlc_tx_select(
-      k, mlc_tx_binary(k, MLC_TB_LT, col, mlc_tx_i64(k, N)),
-      mlc_tx_load(k, bx, lw_flat(c, xi, xd, rx)), mlc_tx_const(k, x->dtype, 0));
+  /* Without a ragged last panel the column needs no clamp: a plain copy
+   * whose rows the backend reads as vectors (the clamp made every load a
+   * gather: a 1024 x 1024 pack ran at 2 GB/s). */
+  if (N % nb == 0) xi[rx - (trans ? 2 : 1)] = col;
+  mlc_texpr_t *v = mlc_tx_load(k, bx, lw_flat(c, xi, xd, rx));
+  if (N % nb)
+    v = mlc_tx_select(k, mlc_tx_binary(k, MLC_TB_LT, col, mlc_tx_i64(k, N)), v,
+                      mlc_tx_const(k, x->dtype, 0));
   mlc_tstmt_t *st = mlc_ts_store(k, by, lw_flat(c, nest.idx, yd, r), v);
   if (!lw_append(c, lw_nest_wrap(c, &nest, 0, st, true))) return lw_oom(c);
   return NULL;

@@ -1,4 +1,5 @@
-/* Row reductions: Softmax/LogSoftmax, LayerNormalization and Reduce* when
+/* Row reductions: Softmax/LogSoftmax, LayerNormalization, the global pools
+ * (a row per (n, c)) and Reduce* when
  * the reduced dims are a trailing suffix of the input, so that each output
  * row (or statistic) reduces `len` contiguous elements at `row * len`.
  *
@@ -311,13 +312,16 @@ mlc_status_t *lw_rows_reduce(lw_ctx_t *c, const mlc_node_t *n, int64_t len) {
     return lw_oom(c);
   mlc_texpr_t *init = kf(&r, 0);
   switch (n->op) {
-  case MLC_OP_ReduceMax: op = MLC_TB_MAX; init = lw_lowest(c, ct, true); break;
+  case MLC_OP_ReduceMax: case MLC_OP_GlobalMaxPool:
+    op = MLC_TB_MAX;
+    init = lw_lowest(c, ct, true);
+    break;
   case MLC_OP_ReduceMin: op = MLC_TB_MIN; init = lw_lowest(c, ct, false); break;
   case MLC_OP_ReduceProd: op = MLC_TB_MUL; init = kf(&r, 1); break;
   default: break;
   }
   mlc_texpr_t *res = var(&r, acc);
-  if (n->op == MLC_OP_ReduceMean) res = bin(&r, MLC_TB_DIV, res, kf(&r, (double)len));
+  if (n->op == MLC_OP_ReduceMean || n->op == MLC_OP_GlobalAveragePool) res = bin(&r, MLC_TB_DIV, res, kf(&r, (double)len));
   if (!reduce_row(&r, blk, op, init, red_x, x, acc) ||
       !mlc_ts_block_append(k, blk, mlc_ts_store(k, by, var(&r, r.row), mlc_tx_cast(k, y->dtype, res))) ||
       !rows_finish(&r, blk))
