@@ -83,10 +83,40 @@ mlc_status_t *infer_im2col(const infer_cx_t *cx) {
   return infer_set_output(cx, 0, x->dtype, &s);
 }
 
+/* ConvCols with direct = 1: xp [N, C, Hp, Wp] (X padded), W packed
+ * panels [.., C*KH*KW, NB], attributes m, kernel_shape, strides,
+ * dilations and out_shape (2 each), which must agree with xp. */
+static mlc_status_t *infer_conv_direct(const infer_cx_t *cx) {
+  MLC_RETURN_IF(infer_need_rank(cx, 0, 4, 4));
+  MLC_RETURN_IF(infer_need_rank(cx, 1, 3, 3));
+  MLC_RETURN_IF(infer_need_same_dtype(cx, 0, 1));
+  const mlc_value_t *xp = cx->n->inputs[0], *w = cx->n->inputs[1];
+  const int64_t *ks, *st, *dl, *os;
+  int64_t p, m = mlc_node_attr_int(cx->n, "m", 0);
+  if (mlc_node_attr_ints(cx->n, "kernel_shape", &ks) != 2 ||
+      mlc_node_attr_ints(cx->n, "strides", &st) != 2 ||
+      mlc_node_attr_ints(cx->n, "dilations", &dl) != 2)
+    return infer_err(cx, "a direct ConvCols needs 2 kernel_shape, strides and dilations");
+  MLC_RETURN_IF(out_shape(cx, 2, &p, &os));
+  if (m < 1) return infer_err(cx, "output channels unknown");
+  for (int i = 0; i < 2; i++) {
+    int64_t in = xp->dims[2 + i].value;
+    if (ks[i] < 1 || st[i] < 1 || dl[i] < 1 || !infer_dim_known(xp->dims[2 + i]) ||
+        (os[i] - 1) * st[i] + (ks[i] - 1) * dl[i] >= in)
+      return infer_err(cx, "the window of dim %d does not fit the padded input", 2 + i);
+  }
+  if (!infer_dim_known(xp->dims[1]) || w->dims[1].value != xp->dims[1].value * ks[0] * ks[1])
+    return infer_err(cx, "packed weights do not match C * kernel_shape");
+  infer_shape_t s = {.rank = 4, .d = {xp->dims[0], infer_dim(m), infer_dim(os[0]),
+                                      infer_dim(os[1])}};
+  return infer_set_output(cx, 0, xp->dtype, &s);
+}
+
 /* ConvCols: cols [N, K, P...] (Im2Col's output, or X of a pointwise
  * conv); W [M, C, kern...], or with swap=1 packed panels [.., K, NB] and
- * M in attribute m. */
+ * M in attribute m; direct = 1: above. */
 mlc_status_t *infer_conv_cols(const infer_cx_t *cx) {
+  if (mlc_node_attr_int(cx->n, "direct", 0)) return infer_conv_direct(cx);
   MLC_RETURN_IF(infer_need_rank(cx, 0, 3, 8));
   MLC_RETURN_IF(infer_need_rank(cx, 1, 3, 8));
   MLC_RETURN_IF(infer_need_same_dtype(cx, 0, 1));

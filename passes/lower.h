@@ -31,6 +31,10 @@ bool mlc_lower_supports(const mlc_graph_t *g, const mlc_node_t *n);
  * no padding, group 1: a GEMM over X as it is); a Conv's resolved window
  * (out: strides[ns], dilations[ns], pads[2*ns] with auto_pad applied). */
 int64_t mlc_lower_gemm_panel(const mlc_target_t *t, int64_t n, mlc_dtype_t dt);
+/* The panel width over output channels of a direct conv with m output
+ * channels and output rows of ow pixels (ConvCols with direct = 1). */
+int64_t mlc_lower_conv_direct_panel(const mlc_target_t *t, int64_t m, int64_t ow,
+                                    mlc_dtype_t dt);
 bool mlc_lower_conv_is_pointwise(const mlc_node_t *n);
 mlc_status_t *mlc_lower_conv_geometry(mlc_graph_t *g, const mlc_node_t *n,
                                       int64_t *out);

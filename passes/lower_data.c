@@ -288,6 +288,61 @@ static mlc_texpr_t *pad_src(lw_ctx_t *c, const mlc_node_t *n,
   return mlc_tx_select(c->k, ok, v, fill);
 }
 
+/* Constant padding without cropping, row by row: an output row (all dims
+ * but the last) inside the input is fill, a contiguous copy of the input
+ * row, fill; other rows are fill.  The generic map clamps every source
+ * index, which made each load a gather. */
+static mlc_status_t *pad_rows(lw_ctx_t *c, const mlc_node_t *n, const pad_arg_t *p,
+                              bool *done) {
+  mlc_value_t *x = n->inputs[0], *y = n->outputs[0];
+  int r = x->rank;
+  int64_t xd[LW_MAXR], yd[LW_MAXR];
+  lw_value_dims(x, xd);
+  lw_value_dims(y, yd);
+  for (int d = 0; d < r; d++)
+    if (p->pb[d] < 0 || yd[d] - xd[d] - p->pb[d] < 0) return NULL;
+  *done = true;
+  mlc_tkernel_t *k = c->k;
+  mlc_texpr_t *fill = mlc_tx_const(k, x->dtype, 0);
+  if (n->ninputs > 2 && n->inputs[2] && mlc_value_numel(n->inputs[2]) > 0) {
+    int b = lw_buf(c, n->inputs[2], false);
+    fill = b < 0 ? NULL : mlc_tx_load(k, b, i64(c, 0));
+  }
+  lw_nest_t nest;
+  int bx = lw_buf(c, x, false), by = lw_buf(c, y, true);
+  if (!fill || bx < 0 || by < 0 || !lw_nest_make(c, &nest, r - 1, yd, r - 1, true))
+    return lw_oom(c);
+  mlc_texpr_t *xi[LW_MAXR], *yi[LW_MAXR], *ok = NULL;
+  for (int d = 0; d < r - 1; d++) {
+    mlc_texpr_t *i = lw_add_i(c, nest.idx[d], -p->pb[d]);
+    mlc_texpr_t *in = bin(c, MLC_TB_AND, bin(c, MLC_TB_GE, i, i64(c, 0)),
+                          bin(c, MLC_TB_LT, i, i64(c, xd[d])));
+    ok = ok ? bin(c, MLC_TB_AND, ok, in) : in;
+    xi[d] = i;
+    yi[d] = nest.idx[d];
+  }
+  int64_t lo = p->pb[r - 1], len = xd[r - 1], w = yd[r - 1];
+  /* a run [a, b) of the last dim: fill, or the input shifted by lo */
+  mlc_tstmt_t *run[4];
+  int64_t ra[4] = {0, lo, lo + len, 0}, rb[4] = {lo, lo + len, w, w};
+  for (int i = 0; i < 4; i++) {
+    mlc_tvar_t *v = lw_loopvar(c);
+    if (!v) return lw_oom(c);
+    yi[r - 1] = mlc_tx_var(k, v);
+    mlc_texpr_t *val = fill;
+    if (i == 1) {
+      xi[r - 1] = lw_add_i(c, yi[r - 1], -lo);
+      val = mlc_tx_load(k, bx, lw_flat(c, xi, xd, r));
+    }
+    mlc_tstmt_t *st = mlc_ts_store(k, by, lw_flat(c, yi, yd, r), val);
+    run[i] = mlc_ts_for(k, v, i64(c, ra[i]), i64(c, rb[i]), MLC_LOOP_VECTORIZE, 0, st);
+  }
+  mlc_tstmt_t *body = mlc_ts_block(k, 3, run);
+  if (ok) body = mlc_ts_if(k, ok, body, run[3]);
+  if (!body || !lw_append(c, lw_nest_wrap(c, &nest, 0, body, false))) return lw_oom(c);
+  return NULL;
+}
+
 mlc_status_t *lw_build_pad(lw_ctx_t *c, const mlc_node_t *n) {
   mlc_value_t *x = n->inputs[0];
   int r = x->rank;
@@ -313,6 +368,11 @@ mlc_status_t *lw_build_pad(lw_ctx_t *c, const mlc_node_t *n) {
     p.pb[a] = pads[i];
   }
   if (mlc_value_numel(n->outputs[0]) == 0) return NULL;
+  if (p.mode == 0 && r >= 1 && mlc_value_numel(x) > 0) {
+    bool done = false;
+    MLC_RETURN_IF(pad_rows(c, n, &p, &done));
+    if (done) return NULL;
+  }
   if (p.mode != 0 && mlc_value_numel(x) == 0)
     return lw_err(c, MLC_INVALID_MODEL, "%s padding of an empty tensor", mode);
   return map_kernel(c, n, pad_src, &p);

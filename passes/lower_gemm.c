@@ -21,7 +21,8 @@
  * so consecutive tiles (one thread's chunk) reuse the K x NB panel of B
  * from cache.  MR and NB come from the target: NB = NV vectors, MR rows,
  * with MR*NV + NV + 1 <= the vector registers and MR <= 12 (AVX-512: 6 x
- * 4 vectors, AVX2 and SSE: 6 x 2); NV (a power of two) shrinks when more
+ * 4 vectors, AVX2 and SSE: 6 x 2; a direct conv searches for the block
+ * that divides its extents, lw_gemm_blocking_fit); NV (a power of two) shrinks when more
  * than 1/8 of the lanes of N's panels would idle (N = 196: 12 x 2).  Rows
  * of a ragged last block are clamped for loads and skipped for stores.  FMA is used where the target has it, else
  * multiply then add; the choice is written into the IR, so the interpreter
@@ -30,6 +31,11 @@
  * Packed B (b_panel > 0): B is stored as [ceil(N/NB)][K][NB] panels (the
  * gemm-layout pass puts constant weights that way), so the panel a tile
  * reads is contiguous.
+ *
+ * A K nest (nk > 0) replaces the K loop by nested loops whose indexes
+ * address A and B with their own strides: a direct convolution reads a
+ * padded image as B(k = (c, kh, kw), col = ow) = xp[c*Hp*Wp + kh*Wp + kw +
+ * ow] with the output row in a batch dim, no im2col copy.
  *
  * Swapped (swap): the vector columns run over the spec's M and the
  * register rows over its N, for GEMMs whose N is small (a conv's 7x7 and
@@ -78,8 +84,44 @@ lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t M, int64_t N,
     }
   }
   b.mr = (regs - b.nv - 1) / b.nv;
-  if (b.mr > LW_GEMM_MAX_MR) b.mr = LW_GEMM_MAX_MR;
+  if (b.mr > 12) b.mr = 12;
   if (b.mr > M) b.mr = M < 1 ? 1 : (int)M;
+  b.nb = b.nv * b.lanes;
+  return b;
+}
+
+/* A block that tiles M rows and N columns with the fewest idle elements,
+ * for kernels whose both extents are small and fixed (a direct conv: the
+ * pixels of an output row as rows, output channels as vectors; 28 pixels
+ * take 14 x 2 vectors, no idle lane).  Among NV in {4, 2, 1} vectors
+ * (powers of two, as above) and MR up to the register budget (MR*NV + NV
+ * + 1 registers, at most LW_GEMM_MAX_MR): the least computed per useful
+ * element, then the most accumulators; blocks with fewer than 8
+ * accumulators (too few to hide the FMA latency) only when no other fits. */
+lw_gemm_block_t lw_gemm_blocking_fit(const lw_ctx_t *c, int64_t M, int64_t N,
+                                     mlc_dtype_t ct) {
+  lw_gemm_block_t b = lw_gemm_blocking(c, M, N, ct);
+  const mlc_target_t *t = c->target;
+  int bits = t && t->vector_bits ? t->vector_bits : 512;
+  int regs = bits >= 512 ? 32 : 16, maxnv = regs >= 32 ? 4 : 2;
+  double best = -1;
+  for (int nv = maxnv; nv >= 1; nv /= 2) {
+    int64_t w = (int64_t)nv * b.lanes, pn = (N + w - 1) / w * w;
+    int top = (regs - nv - 1) / nv;
+    if (top > LW_GEMM_MAX_MR) top = LW_GEMM_MAX_MR;
+    for (int mr = 1; mr <= top && mr <= M; mr++) {
+      int64_t pm = (M + mr - 1) / mr * mr;
+      /* idle fraction, then a small preference for more accumulators */
+      double cost = (double)(pm * pn) / (double)(M * N);
+      if (mr * nv < 8) cost += 1.0;
+      cost -= 1e-3 * mr * nv;
+      if (best < 0 || cost < best) {
+        best = cost;
+        b.nv = nv;
+        b.mr = mr;
+      }
+    }
+  }
   b.nb = b.nv * b.lanes;
   return b;
 }
@@ -127,7 +169,8 @@ typedef struct gemm_st {
   mlc_dtype_t ct;
   int ba, bb;
   mlc_texpr_t *bidx[LW_MAXR];
-  mlc_tvar_t *gn, *gm, *vj, *vk;
+  mlc_tvar_t *gn, *gm, *vj, *vk[LW_GEMM_MAX_K];
+  int nk; /* K loops: 1, or the spec's nk */
   int64_t KM, KN; /* the kernel's rows and vector columns (swapped: N, M) */
 } gemm_st_t;
 
@@ -154,28 +197,39 @@ static mlc_texpr_t *spec_col(gemm_st_t *g, int i, bool clamp) {
   return g->s->swap ? row_expr(g, i, clamp) : col_expr(g);
 }
 
+/* The K offset of operand A (a) or B: k * stride, or over a K nest. */
+static mlc_texpr_t *k_offset(gemm_st_t *g, bool a) {
+  const lw_gemm_t *s = g->s;
+  if (!s->nk) return lw_mul_i(g->c, var(g, g->vk[0]), a ? s->a_sk : s->b_sk);
+  mlc_texpr_t *e = mlc_tx_i64(g->c->k, 0);
+  for (int i = 0; i < s->nk; i++)
+    e = lw_add(g->c, e, lw_mul_i(g->c, var(g, g->vk[i]), a ? s->a_ks[i] : s->b_ks[i]));
+  return e;
+}
+
 static mlc_texpr_t *load_b(gemm_st_t *g, int i) {
   lw_ctx_t *c = g->c;
   const lw_gemm_t *s = g->s;
-  mlc_texpr_t *kk = var(g, g->vk), *base = sum_strided(c, g->bidx, s->b_bs, s->nb);
+  mlc_texpr_t *kk = var(g, g->vk[0]), *base = sum_strided(c, g->bidx, s->b_bs, s->nb);
   mlc_texpr_t *ix;
   if (s->b_panel) /* [N/NB][K][NB]: gn*K*NB + k*NB + j */
     ix = lw_add(c, lw_mul_i(c, var(g, g->gn), s->K * s->b_panel),
                 lw_add(c, lw_mul_i(c, kk, s->b_panel), var(g, g->vj)));
   else
-    ix = lw_add(c, lw_mul_i(c, kk, s->b_sk), lw_mul_i(c, spec_col(g, i, true), s->b_sn));
+    ix = lw_add(c, k_offset(g, false), lw_mul_i(c, spec_col(g, i, true), s->b_sn));
   return mlc_tx_cast(c->k, g->ct, mlc_tx_load(c->k, g->bb, lw_add(c, base, ix)));
 }
 
 static mlc_texpr_t *load_a(gemm_st_t *g, int i) {
   lw_ctx_t *c = g->c;
   const lw_gemm_t *s = g->s;
-  mlc_texpr_t *kk = var(g, g->vk), *ix;
+  mlc_texpr_t *kk = var(g, g->vk[0]), *ix;
   if (s->a_panel) /* [M/NB][K][NB], swapped: gn*K*NB + k*NB + j */
     ix = lw_add(c, lw_mul_i(c, var(g, g->gn), s->K * s->a_panel),
-                lw_add(c, lw_mul_i(c, kk, s->a_panel), var(g, g->vj)));
+                lw_add(c, lw_mul_i(c, s->nk ? k_offset(g, true) : kk, s->a_panel),
+                       var(g, g->vj)));
   else
-    ix = lw_add(c, lw_mul_i(c, spec_row(g, i, true), s->a_sm), lw_mul_i(c, kk, s->a_sk));
+    ix = lw_add(c, lw_mul_i(c, spec_row(g, i, true), s->a_sm), k_offset(g, true));
   ix = lw_add(c, sum_strided(c, g->bidx, s->a_bs, s->nb), ix);
   return mlc_tx_cast(c->k, g->ct, mlc_tx_load(c->k, g->ba, ix));
 }
@@ -236,8 +290,11 @@ static mlc_tstmt_t *tile_body(gemm_st_t *g) {
     if (!mlc_ts_block_append(k, upd, mlc_ts_assign(k, acc[i],
                                  madd(g, load_a(g, i), load_b(g, i), mlc_tx_var(k, acc[i])))))
       return NULL;
-  if (!mlc_ts_block_append(k, blk, lw_for(c, g->vk, g->s->K, upd, MLC_LOOP_SERIAL)))
-    return NULL;
+  mlc_tstmt_t *kloop = upd;
+  for (int i = g->nk - 1; i >= 0 && kloop; i--)
+    kloop = lw_for(c, g->vk[i], g->s->nk ? g->s->kdims[i] : g->s->K, kloop,
+                   MLC_LOOP_SERIAL);
+  if (!kloop || !mlc_ts_block_append(k, blk, kloop)) return NULL;
   for (int i = 0; i < mr; i++)
     if (!mlc_ts_block_append(k, blk, store_row(g, i, acc[i]))) return NULL;
   return blk;
@@ -272,20 +329,25 @@ mlc_status_t *lw_gemm_kernel(lw_ctx_t *c, const mlc_node_t *n,
   if (mlc_value_numel(n->outputs[0]) == 0 || s->M < 1 || s->N < 1) return NULL;
   gemm_st_t g = {.c = c, .n = n, .s = s, .ct = lw_compute_dt(n->outputs[0]->dtype),
                  .KM = s->swap ? s->N : s->M, .KN = s->swap ? s->M : s->N};
-  g.blk = lw_gemm_blocking(c, g.KM, g.KN, g.ct);
+  g.blk = s->fit ? lw_gemm_blocking_fit(c, g.KM, g.KN, g.ct)
+                 : lw_gemm_blocking(c, g.KM, g.KN, g.ct);
   int64_t panel = s->swap ? s->a_panel : s->b_panel;
   if ((s->swap ? s->b_panel : s->a_panel) || (panel && panel != g.blk.nb))
     return lw_err(c, MLC_INTERNAL, "operand packed in panels of %lld, the kernel "
                   "uses %d", (long long)panel, g.blk.nb);
+  g.nk = s->nk ? s->nk : 1;
+  if (s->nk < 0 || s->nk > LW_GEMM_MAX_K || (s->nk && s->b_panel))
+    return lw_err(c, MLC_INTERNAL, "a K nest of %d loops over B panels", s->nk);
   for (int i = 0; i < s->nb; i++)
     g.bidx[i] = mlc_tx_var(k, mlc_tkernel_add_grid(k, s->bdims[i]));
   g.gn = mlc_tkernel_add_grid(k, (g.KN + g.blk.nb - 1) / g.blk.nb);
   g.gm = mlc_tkernel_add_grid(k, (g.KM + g.blk.mr - 1) / g.blk.mr);
   g.vj = lw_loopvar(c);
-  g.vk = lw_loopvar(c);
+  for (int i = 0; i < g.nk; i++)
+    if (!(g.vk[i] = lw_loopvar(c))) return lw_oom(c);
   g.ba = lw_buf(c, s->a, false);
   g.bb = lw_buf(c, s->b, false);
-  if (!g.gn || !g.gm || !g.vj || !g.vk || g.ba < 0 || g.bb < 0) return lw_oom(c);
+  if (!g.gn || !g.gm || !g.vj || g.ba < 0 || g.bb < 0) return lw_oom(c);
   mlc_tstmt_t *body = tile_body(&g);
   mlc_texpr_t *end = mlc_tx_binary(k, MLC_TB_MIN, mlc_tx_i64(k, g.blk.nb),
                                    lw_add_i(c, lw_mul_i(c, var(&g, g.gn), -g.blk.nb), g.KN));
@@ -301,4 +363,10 @@ mlc_status_t *lw_gemm_kernel(lw_ctx_t *c, const mlc_node_t *n,
 int64_t mlc_lower_gemm_panel(const mlc_target_t *t, int64_t n, mlc_dtype_t dt) {
   lw_ctx_t c = {.target = t};
   return lw_gemm_blocking(&c, 64, n, lw_compute_dt(dt)).nb;
+}
+
+int64_t mlc_lower_conv_direct_panel(const mlc_target_t *t, int64_t m, int64_t ow,
+                                    mlc_dtype_t dt) {
+  lw_ctx_t c = {.target = t};
+  return lw_gemm_blocking_fit(&c, ow, m, lw_compute_dt(dt)).nb;
 }

@@ -190,7 +190,7 @@ mlc_status_t *lw_build_conv2d(lw_ctx_t *c, const mlc_node_t *n, bool *done);
 mlc_status_t *lw_build_pool2d(lw_ctx_t *c, const mlc_node_t *n, bool *done);
 
 /* lower_gemm.c */
-enum { LW_GEMM_MAX_MR = 12 };
+enum { LW_GEMM_MAX_MR = 14, LW_GEMM_MAX_K = 4 };
 /* Output map entries of lw_gemm_t: which index goes into output dim d. */
 enum { LW_GM_ZERO = 0, LW_GM_ROW = 1, LW_GM_COL = 2, LW_GM_BATCH = 3 /* + i */ };
 
@@ -202,6 +202,13 @@ typedef struct lw_gemm {
   int nb; /* batch dims (grid dims) */
   int64_t bdims[LW_MAXR], a_bs[LW_MAXR], b_bs[LW_MAXR];
   int64_t M, N, K, a_sm, a_sk, b_sk, b_sn;
+  /* nk > 0: K is the nest kdims[0..nk) (K = their product), A and B
+   * offset by sum k_i * a_ks[i] / b_ks[i] instead of k * a_sk / b_sk (a
+   * direct conv: K = (c, kh, kw) over a padded image; no panels). */
+  int nk;
+  int64_t kdims[LW_GEMM_MAX_K], a_ks[LW_GEMM_MAX_K], b_ks[LW_GEMM_MAX_K];
+  /* fit: the register block is chosen by lw_gemm_blocking_fit */
+  bool fit;
   int64_t b_panel; /* > 0: B packed as [ceil(N/b_panel)][K][b_panel] */
   /* swap: the kernel's vector columns run over M and its register rows
    * over N (for small N: a conv's 7x7 or 14x14 outputs); A then comes as
@@ -227,6 +234,8 @@ typedef struct lw_gemm_block {
 
 lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t M, int64_t N,
                                  mlc_dtype_t ct);
+lw_gemm_block_t lw_gemm_blocking_fit(const lw_ctx_t *c, int64_t M, int64_t N,
+                                     mlc_dtype_t ct);
 bool lw_group_collapsible(const lw_ctx_t *c, int d0, int d1);
 mlc_status_t *lw_gemm_kernel(lw_ctx_t *c, const mlc_node_t *n,
                              const lw_gemm_t *s);

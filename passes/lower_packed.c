@@ -199,7 +199,37 @@ static mlc_status_t *conv_gemm(lw_ctx_t *c, const mlc_node_t *n, mlc_value_t *co
   return lw_gemm_kernel(c, n, &s);
 }
 
+/* ConvCols with direct = 1: a 2-D conv over the padded image xp [N, C,
+ * Hp, Wp] (no im2col), the weights packed over output channels:
+ *   Y[n, m, oh, ow] = bias[m] + sum_{c, kh, kw} W[m, (c, kh, kw)] *
+ *                     xp[n, c, oh*sh + kh*dh, ow*sw + kw*dw]
+ * a swapped GEMM: output channels are the vector columns (a panel of W
+ * per k), the pixels of one output row the register rows (each a
+ * broadcast of one input element, so any stride works), K the nest
+ * (c, kh, kw), the output row a batch dim. */
+static mlc_status_t *conv_direct(lw_ctx_t *c, const mlc_node_t *n) {
+  mlc_value_t *xp = n->inputs[0], *wv = n->inputs[1], *y = n->outputs[0];
+  const int64_t *ks, *st, *dl;
+  if (xp->rank != 4 || wv->rank != 3 || y->rank != 4 ||
+      mlc_node_attr_ints(n, "kernel_shape", &ks) != 2 ||
+      mlc_node_attr_ints(n, "strides", &st) != 2 ||
+      mlc_node_attr_ints(n, "dilations", &dl) != 2)
+    return lw_err(c, MLC_INVALID_MODEL, "direct ConvCols operands");
+  int64_t C = xp->dims[1].value, Hp = xp->dims[2].value, Wp = xp->dims[3].value;
+  lw_gemm_t s = {.a = wv, .b = xp, .nb = 2, .M = y->dims[1].value, .N = y->dims[3].value,
+                 .K = C * ks[0] * ks[1], .b_sn = st[1], .out_rank = 4, .col_span = 1,
+                 .swap = true, .a_panel = wv->dims[2].value, .fit = true, .nk = 3,
+                 .kdims = {C, ks[0], ks[1]}, .a_ks = {ks[0] * ks[1], ks[1], 1},
+                 .b_ks = {Hp * Wp, dl[0] * Wp, dl[1]},
+                 .bdims = {y->dims[0].value, y->dims[2].value},
+                 .b_bs = {y->dims[0].value == 1 ? 0 : C * Hp * Wp, st[0] * Wp},
+                 .out_map = {LW_GM_BATCH, LW_GM_ROW, LW_GM_BATCH + 1, LW_GM_COL}};
+  if (n->ninputs > 2 && n->inputs[2]) s.init = conv_bias;
+  return lw_gemm_kernel(c, n, &s);
+}
+
 mlc_status_t *lw_build_conv_cols(lw_ctx_t *c, const mlc_node_t *n) {
+  if (mlc_node_attr_int(n, "direct", 0)) return conv_direct(c, n);
   mlc_value_t *cols = n->inputs[0];
   if (cols->rank < 3) return lw_err(c, MLC_INVALID_MODEL, "ConvCols ranks");
   int64_t P = 1;

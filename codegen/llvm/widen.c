@@ -23,7 +23,11 @@
  * Locals assigned in L live in vector allocas.  An IF whose condition is
  * varying becomes a mask: assignments select, loads and stores become
  * llvm.masked.* (so lanes that are off never touch memory), and the
- * branch is skipped when no lane is on.  Loads and
+ * branch is skipped when no lane is on.  The tail's lanes past the end
+ * are masked for memory only: their locals are never read (no value
+ * crosses iterations, stores are masked), so assignments do not select
+ * there (a select per accumulator update spilled a 12 x 2 register
+ * block).  Loads and
  * stores at stride 1 are contiguous vector accesses; others gather or
  * scatter.  libm calls and integer POW run lane by lane.
  */
@@ -42,6 +46,9 @@ typedef struct wstate {
   bool *stored;        /* by buffer: stored in L */
   LLVMValueRef lane0;  /* scalar value of v for lane 0 */
   LLVMValueRef mask;   /* current lane mask, NULL = all lanes */
+  LLVMValueRef ifmask; /* its part from varying IFs (NULL = none): lanes
+                        * past the loop's end are never read, so only
+                        * lanes an IF turned off must keep their locals */
   int nstride1;        /* stores at stride 1 */
 } wstate_t;
 
@@ -430,9 +437,9 @@ static void w_assign(wstate_t *w, const mlc_tstmt_t *t) {
   kstate_t *s = w->s;
   const mlc_tvar_t *var = t->assign.var;
   LLVMValueRef v = wx(w, t->assign.value);
-  if (w->mask) {
+  if (w->ifmask) {
     LLVMValueRef old = LLVMBuildLoad2(s->b, LLVMTypeOf(v), wslot(w, var), "");
-    v = LLVMBuildSelect(s->b, w->mask, v, old, "");
+    v = LLVMBuildSelect(s->b, w->ifmask, v, old, "");
   }
   LLVMBuildStore(s->b, v, wslot(w, var));
 }
@@ -478,8 +485,10 @@ static void w_inner_for(wstate_t *w, const mlc_tstmt_t *t) {
 
 /* Runs `t` under `mask`, skipped when no lane is on (so uniform work in
  * it, such as a scalar load, only runs when some lane wants it). */
-static void masked_branch(wstate_t *w, LLVMValueRef mask, const mlc_tstmt_t *t) {
+static void masked_branch(wstate_t *w, LLVMValueRef mask, LLVMValueRef ifmask,
+                          const mlc_tstmt_t *t) {
   kstate_t *s = w->s;
+  w->ifmask = ifmask;
   LLVMTypeRef mt = LLVMTypeOf(mask);
   LLVMValueRef any = mlc_cgk_call_intr(s, "llvm.vector.reduce.or", &mt, 1, &mask, 1);
   LLVMBasicBlockRef on = mlc_cgk_block(s, "w.on"), join = mlc_cgk_block(s, "w.off");
@@ -509,13 +518,16 @@ static void w_if(wstate_t *w, const mlc_tstmt_t *t) {
     LLVMPositionBuilderAtEnd(s->b, join);
     return;
   }
-  LLVMValueRef c = wx(w, t->if_.cond), outer = w->mask;
-  masked_branch(w, outer ? LLVMBuildAnd(s->b, outer, c, "") : c, t->if_.then_s);
+  LLVMValueRef c = wx(w, t->if_.cond), outer = w->mask, outer_if = w->ifmask;
+  masked_branch(w, outer ? LLVMBuildAnd(s->b, outer, c, "") : c,
+                outer_if ? LLVMBuildAnd(s->b, outer_if, c, "") : c, t->if_.then_s);
   if (t->if_.else_s) {
     LLVMValueRef nc = LLVMBuildNot(s->b, c, "");
-    masked_branch(w, outer ? LLVMBuildAnd(s->b, outer, nc, "") : nc, t->if_.else_s);
+    masked_branch(w, outer ? LLVMBuildAnd(s->b, outer, nc, "") : nc,
+                  outer_if ? LLVMBuildAnd(s->b, outer_if, nc, "") : nc, t->if_.else_s);
   }
   w->mask = outer;
+  w->ifmask = outer_if;
 }
 
 static void ws(wstate_t *w, const mlc_tstmt_t *t) {

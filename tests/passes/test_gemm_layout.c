@@ -78,7 +78,7 @@ static void expect_close(const float *got, const double *want, int64_t n) {
 
 typedef struct conv_case {
   int64_t C, H, W, M, kh, kw, sh, sw, ph, pw, dh, dw;
-  const char *expect_attr; /* "swap" or NULL */
+  const char *expect_attr; /* "swap", "direct" or NULL */
   mlc_op_t expect_op;
 } conv_case_t;
 
@@ -133,8 +133,14 @@ static void test_conv_rewrites(void **state) {
   const conv_case_t cases[] = {
       /* 3x3 on 20x20 (P = 400): Im2Col + ConvCols, pixels as vectors */
       {6, 20, 20, 13, 3, 3, 1, 1, 1, 1, 1, 1, NULL, MLC_OP_Im2Col},
-      /* 7x7 output, 40 channels: swapped */
-      {33, 9, 9, 40, 3, 3, 1, 1, 0, 0, 1, 1, "swap", MLC_OP_ConvCols},
+      /* 7x7 output, 40 channels: direct (channels as vectors, no Im2Col) */
+      {33, 9, 9, 40, 3, 3, 1, 1, 0, 0, 1, 1, "direct", MLC_OP_ConvCols},
+      /* padded 3x3 on 28x28, 32 channels: Pad + direct */
+      {7, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, "direct", MLC_OP_ConvCols},
+      /* a ResNet stem: 7x7 stride 2 pad 3 from 3 channels */
+      {3, 30, 30, 64, 7, 7, 2, 2, 3, 3, 1, 1, "direct", MLC_OP_ConvCols},
+      /* direct, strided, dilated, asymmetric kernel, ragged channel panel */
+      {5, 23, 21, 20, 3, 2, 2, 3, 2, 1, 2, 2, "direct", MLC_OP_ConvCols},
       /* pointwise on 5x6, swapped, no Im2Col */
       {48, 5, 6, 64, 1, 1, 1, 1, 0, 0, 1, 1, "swap", MLC_OP_ConvCols},
       /* pointwise on 17x17 (P = 289): stays a Conv (GEMM over X) */
@@ -142,9 +148,10 @@ static void test_conv_rewrites(void **state) {
       /* strided, dilated, asymmetric kernel */
       {5, 23, 21, 9, 3, 2, 2, 1, 2, 1, 2, 2, NULL, MLC_OP_Im2Col},
       /* output width 1: the flat position must not sit on the size-1 dim */
-      {8, 20, 1, 40, 3, 1, 1, 1, 1, 0, 1, 1, NULL, MLC_OP_Im2Col},
-      /* strided 1x1 (a ResNet downsample) on a small output: swapped */
-      {64, 14, 14, 96, 1, 1, 2, 2, 0, 0, 1, 1, "swap", MLC_OP_ConvCols},
+      {8, 20, 1, 12, 3, 1, 1, 1, 1, 0, 1, 1, NULL, MLC_OP_Im2Col},
+      {8, 20, 1, 40, 3, 1, 1, 1, 1, 0, 1, 1, "direct", MLC_OP_ConvCols},
+      /* strided 1x1 (a ResNet downsample): direct */
+      {64, 14, 14, 96, 1, 1, 2, 2, 0, 0, 1, 1, "direct", MLC_OP_ConvCols},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_conv(&cases[i]);
 }
