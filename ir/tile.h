@@ -166,6 +166,14 @@ typedef struct mlc_tkernel {
    * the plan-threads pass for kernels too small to pay for a dispatch;
    * printed `serial`). */
   bool serial;
+  /* 0, or 1 + the grid dim whose tiles the register-block pass may
+   * unroll-and-jam (the rows of a GEMM: tiles that load the same B
+   * vectors); block_fit asks for the factor that tiles the dim's extent
+   * with the fewest idle rows.  Set by lowering, consumed (reset) by the
+   * pass; printed `block gN [fit]`.  A hint only: semantics never depend
+   * on it. */
+  int block;
+  bool block_fit;
   /* The graph nodes it computes, by ONNX name (an unnamed node by its first
    * output's), for profiles and the model's call table.  Set by lowering;
    * a pass that copies or merges kernels keeps each call's own list. */

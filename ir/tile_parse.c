@@ -509,7 +509,7 @@ static mlc_status_t *grid_dim(tparser_t *tp) {
   return MLC_VEC_PUSH(&tp->vars, v) ? NULL : TOOM();
 }
 
-/* `kernel NAME(PARAMS) grid [DIMS] [shares NAME] [serial] {` */
+/* `kernel NAME(PARAMS) grid [DIMS] [block GRIDVAR [fit]] [shares NAME] [serial] {` */
 static mlc_status_t *header(tparser_t *tp) {
   mlc_tkernel_t *k = tp->k;
   if (!keyword(tp, "kernel")) return TERR(tp, here(tp), "expected 'kernel'");
@@ -529,6 +529,15 @@ static mlc_status_t *header(tparser_t *tp) {
     do MLC_RETURN_IF(grid_dim(tp));
     while (accept(tp, ','));
     MLC_RETURN_IF(expect(tp, ']'));
+  }
+  if (keyword(tp, "block")) {
+    at = here(tp);
+    s = ident(tp, &n);
+    mlc_tvar_t *v = n ? find_var(tp, s, n) : NULL;
+    for (int i = 0; v && i < k->ngrid; i++)
+      if (k->grid[i] == v) k->block = i + 1;
+    if (!k->block) return TERR(tp, at, "expected a grid variable after 'block'");
+    if (keyword(tp, "fit")) k->block_fit = true;
   }
   if (keyword(tp, "shares")) {
     at = here(tp);

@@ -213,6 +213,10 @@ static void print_header(tprinter_t *p) {
     fprintf(out, "%" PRId64, k->grid_extents[i]);
   }
   fputc(']', out);
+  if (k->block > 0 && k->block <= k->ngrid) {
+    const mlc_tvar_t *g = k->grid[k->block - 1];
+    fprintf(out, " block %s%s", g && g->name ? g->name : "?", k->block_fit ? " fit" : "");
+  }
   if (k->shares) fprintf(out, " shares %s", k->shares);
   if (k->serial) fputs(" serial", out);
   fputs(" {\n", out);

@@ -167,7 +167,9 @@ static bool same_stmt(const mlc_tstmt_t *a, const mlc_tstmt_t *b) {
 }
 
 bool mlc_tkernel_same(const mlc_tkernel_t *a, const mlc_tkernel_t *b) {
-  if (a->nbufs != b->nbufs || a->ngrid != b->ngrid || a->nvars != b->nvars) return false;
+  if (a->nbufs != b->nbufs || a->ngrid != b->ngrid || a->nvars != b->nvars ||
+      a->block != b->block || a->block_fit != b->block_fit)
+    return false;
   for (int i = 0; i < a->nbufs; i++)
     if (a->bufs[i].dtype != b->bufs[i].dtype || a->bufs[i].nelems != b->bufs[i].nelems ||
         a->bufs[i].written != b->bufs[i].written || a->bufs[i].local != b->bufs[i].local ||

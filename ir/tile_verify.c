@@ -281,6 +281,8 @@ mlc_status_t *mlc_tkernel_verify(const mlc_tkernel_t *k) {
                 mlc_dtype_name(k->bufs[i].dtype), k->bufs[i].nelems);
   for (int i = 0; !st && i < k->nbufs; i++) st = check_local(k, i);
   if (!st) st = check_grid(&vf);
+  if (!st && (k->block < 0 || k->block > k->ngrid))
+    st = VERR("block names grid dim %d of %d", k->block - 1, k->ngrid);
   if (!st && k->body) st = check_stmt(&vf, k->body); /* no body: empty */
   free(vf.vars);
   free(vf.in_scope);

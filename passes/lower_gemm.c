@@ -1,32 +1,34 @@
-/* The register-blocked GEMM kernel shared by MatMul, Gemm and Conv.
+/* The GEMM kernel shared by MatMul, Gemm and Conv.
  *
  * Every GEMM-shaped op describes its operands as an lw_gemm_t: batch dims
  * with per-operand strides (0 = broadcast), C[b, row, col] = init(row,
  * col) + sum_k A(row, k) * B(k, col) with A(row, k) = a[row*a_sm + k*a_sk]
  * and B(k, col) = b[k*b_sk + col*b_sn] (or a packed panel layout, below),
- * and how the result index maps onto the output.  This file turns that
- * into one kernel shaped like a BLAS micro-kernel:
+ * and how the result index maps onto the output.  This file states that
+ * as one kernel row per tile:
  *
- *   grid [batch..., col panels ceil(N/NB), row blocks ceil(M/MR)]
+ *   grid [batch..., col panels ceil(N/NB), rows M] block gm
  *   for j in [0, min(NB, N - gn*NB)) vectorize(NB) {
- *     acc0 = init; ... accMR-1 = init
- *     for k in [0, K) { acc_i = fma(A(row_i, k), B(k, gn*NB + j), acc_i) }
- *     store C[row_i, gn*NB + j] = epilogue(acc_i)     (row_i < M)
+ *     acc = init(gm, gn*NB + j)
+ *     for k in [0, K) { acc = fma(A(gm, k), B(k, gn*NB + j), acc) }
+ *     store C[gm, gn*NB + j] = epilogue(acc)
  *   }
  *
- * The backend widens the j loop into NB/lanes vector registers per
- * accumulator, so MR x NB accumulators stay in registers across K, each
- * B vector is loaded once per k and reused MR times, each A element is
- * broadcast once and reused NB times.  Row blocks vary fastest in the grid,
- * so consecutive tiles (one thread's chunk) reuse the K x NB panel of B
- * from cache.  MR and NB come from the target: NB = NV vectors, MR rows,
- * with MR*NV + NV + 1 <= the vector registers and MR <= 12 (AVX-512: 6 x
- * 4 vectors, AVX2 and SSE: 6 x 2; a direct conv searches for the block
- * that divides its extents, lw_gemm_blocking_fit); NV (a power of two) shrinks when more
- * than 1/8 of the lanes of N's panels would idle (N = 196: 12 x 2).  Rows
- * of a ragged last block are clamped for loads and skipped for stores.  FMA is used where the target has it, else
- * multiply then add; the choice is written into the IR, so the interpreter
- * computes exactly what the backend does.
+ * and the register-block tile pass (tile_regblock.c) unroll-and-jams the
+ * rows dim by MR, the rows the target's registers hold, into the BLAS
+ * micro-kernel shape: MR x NB accumulators in registers across K, each B
+ * vector loaded once per k and reused MR times, each A element broadcast
+ * once and reused NB times.  Rows vary fastest in the grid, so
+ * consecutive tiles (one thread's chunk) reuse the K x NB panel of B from
+ * cache.  NB is decided here, because it is the layout of the packed
+ * weights (the gemm-layout pass packs with the same rule): NV vectors of
+ * the target, a power of two, at most 4 with 32 registers (else 2),
+ * shrinking when more than 1/8 of the lanes of N's panels would idle
+ * (N = 196: 2 vectors); a direct conv searches NV and MR together for the
+ * block that divides its extents (lw_gemm_blocking_fit) and asks the pass
+ * for the same fitted MR (`block gm fit`).  FMA is used where the target
+ * has it, else multiply then add; the choice is written into the IR, so
+ * the interpreter computes exactly what the backend does.
  *
  * Packed B (b_panel > 0): B is stored as [ceil(N/NB)][K][NB] panels (the
  * gemm-layout pass puts constant weights that way), so the panel a tile
@@ -34,26 +36,25 @@
  *
  * A K nest (nk > 0) replaces the K loop by nested loops whose indexes
  * address A and B with their own strides: a direct convolution reads a
- * padded image as B(k = (c, kh, kw), col = ow) = xp[c*Hp*Wp + kh*Wp + kw +
- * ow] with the output row in a batch dim, no im2col copy.
+ * padded image as B(k = (c, kh, kw), ow) = xp[c*Hp*Wp + kh*Wp + kw + ow]
+ * with the output row in a batch dim, no im2col copy.
  *
  * Swapped (swap): the vector columns run over the spec's M and the
  * register rows over its N, for GEMMs whose N is small (a conv's 7x7 and
- * 14x14 outputs); A is then read as panels [ceil(M/NB)][K][NB] and B is
- * broadcast; stores of a row scatter with stride N, cheap beside K FMAs.
+ * 14x14 outputs, and the direct conv: output channels as vectors, an
+ * output row's pixels as rows); A is then read as panels [ceil(M/NB)][K]
+ * [NB] and B is broadcast; stores of a row scatter with stride N, cheap
+ * beside K FMAs.
  *
  * Tried and not kept: K chunks of L1 size with partial sums kept in the
  * output (a tile then runs several row blocks per chunk).  On the Xeon dev
  * machine it was slower on 3 of 4 shapes (docs/performance.md, "Tried and
  * dropped").
- *
- * This is scheduling done at lowering time, a step on the way to the tile
- * pipeline of issue 6 (docs/roadmap.md): the blocking is decided here from
- * the target and shows in --emit tile as the unrolled accumulators.
  */
 #include <string.h>
 
 #include "passes/lower_internal.h"
+#include "passes/tile_pass.h"
 
 /* The register block for `s` on the context's target. */
 lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t M, int64_t N,
@@ -83,9 +84,7 @@ lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t M, int64_t N,
       b.nv = nv;
     }
   }
-  b.mr = (regs - b.nv - 1) / b.nv;
-  if (b.mr > 12) b.mr = 12;
-  if (b.mr > M) b.mr = M < 1 ? 1 : (int)M;
+  b.mr = mlc_regblock_rows(t, b.nv, M, false, NULL);
   b.nb = b.nv * b.lanes;
   return b;
 }
@@ -103,23 +102,18 @@ lw_gemm_block_t lw_gemm_blocking_fit(const lw_ctx_t *c, int64_t M, int64_t N,
   lw_gemm_block_t b = lw_gemm_blocking(c, M, N, ct);
   const mlc_target_t *t = c->target;
   int bits = t && t->vector_bits ? t->vector_bits : 512;
-  int regs = bits >= 512 ? 32 : 16, maxnv = regs >= 32 ? 4 : 2;
+  int maxnv = bits >= 512 ? 4 : 2;
   double best = -1;
   for (int nv = maxnv; nv >= 1; nv /= 2) {
     int64_t w = (int64_t)nv * b.lanes, pn = (N + w - 1) / w * w;
-    int top = (regs - nv - 1) / nv;
-    if (top > LW_GEMM_MAX_MR) top = LW_GEMM_MAX_MR;
-    for (int mr = 1; mr <= top && mr <= M; mr++) {
-      int64_t pm = (M + mr - 1) / mr * mr;
-      /* idle fraction, then a small preference for more accumulators */
-      double cost = (double)(pm * pn) / (double)(M * N);
-      if (mr * nv < 8) cost += 1.0;
-      cost -= 1e-3 * mr * nv;
-      if (best < 0 || cost < best) {
-        best = cost;
-        b.nv = nv;
-        b.mr = mr;
-      }
+    double cost;
+    int mr = mlc_regblock_rows(t, nv, M, true, &cost);
+    /* the row score times the idle fraction of the columns */
+    cost = (cost + 1e-3 * mr * nv) * (double)pn / (double)N - 1e-3 * mr * nv;
+    if (best < 0 || cost < best) {
+      best = cost;
+      b.nv = nv;
+      b.mr = mr;
     }
   }
   b.nb = b.nv * b.lanes;
@@ -183,18 +177,13 @@ static mlc_texpr_t *col_expr(gemm_st_t *g) {
   return lw_add(g->c, lw_mul_i(g->c, var(g, g->gn), g->blk.nb), var(g, g->vj));
 }
 
-static mlc_texpr_t *row_expr(gemm_st_t *g, int i, bool clamp) {
-  mlc_texpr_t *r = lw_add_i(g->c, lw_mul_i(g->c, var(g, g->gm), g->blk.mr), i);
-  if (!clamp || g->KM % g->blk.mr == 0) return r;
-  return mlc_tx_binary(g->c->k, MLC_TB_MIN, r, mlc_tx_i64(g->c->k, g->KM - 1));
+/* The spec's row and column of the tile's kernel row gm and the vector
+ * column. */
+static mlc_texpr_t *spec_row(gemm_st_t *g) {
+  return g->s->swap ? col_expr(g) : var(g, g->gm);
 }
-
-/* The spec's row and column of kernel row i and the vector column. */
-static mlc_texpr_t *spec_row(gemm_st_t *g, int i, bool clamp) {
-  return g->s->swap ? col_expr(g) : row_expr(g, i, clamp);
-}
-static mlc_texpr_t *spec_col(gemm_st_t *g, int i, bool clamp) {
-  return g->s->swap ? row_expr(g, i, clamp) : col_expr(g);
+static mlc_texpr_t *spec_col(gemm_st_t *g) {
+  return g->s->swap ? var(g, g->gm) : col_expr(g);
 }
 
 /* The K offset of operand A (a) or B: k * stride, or over a K nest. */
@@ -207,7 +196,7 @@ static mlc_texpr_t *k_offset(gemm_st_t *g, bool a) {
   return e;
 }
 
-static mlc_texpr_t *load_b(gemm_st_t *g, int i) {
+static mlc_texpr_t *load_b(gemm_st_t *g) {
   lw_ctx_t *c = g->c;
   const lw_gemm_t *s = g->s;
   mlc_texpr_t *kk = var(g, g->vk[0]), *base = sum_strided(c, g->bidx, s->b_bs, s->nb);
@@ -216,11 +205,11 @@ static mlc_texpr_t *load_b(gemm_st_t *g, int i) {
     ix = lw_add(c, lw_mul_i(c, var(g, g->gn), s->K * s->b_panel),
                 lw_add(c, lw_mul_i(c, kk, s->b_panel), var(g, g->vj)));
   else
-    ix = lw_add(c, k_offset(g, false), lw_mul_i(c, spec_col(g, i, true), s->b_sn));
+    ix = lw_add(c, k_offset(g, false), lw_mul_i(c, spec_col(g), s->b_sn));
   return mlc_tx_cast(c->k, g->ct, mlc_tx_load(c->k, g->bb, lw_add(c, base, ix)));
 }
 
-static mlc_texpr_t *load_a(gemm_st_t *g, int i) {
+static mlc_texpr_t *load_a(gemm_st_t *g) {
   lw_ctx_t *c = g->c;
   const lw_gemm_t *s = g->s;
   mlc_texpr_t *kk = var(g, g->vk[0]), *ix;
@@ -229,7 +218,7 @@ static mlc_texpr_t *load_a(gemm_st_t *g, int i) {
                 lw_add(c, lw_mul_i(c, s->nk ? k_offset(g, true) : kk, s->a_panel),
                        var(g, g->vj)));
   else
-    ix = lw_add(c, lw_mul_i(c, spec_row(g, i, true), s->a_sm), k_offset(g, true));
+    ix = lw_add(c, lw_mul_i(c, spec_row(g), s->a_sm), k_offset(g, true));
   ix = lw_add(c, sum_strided(c, g->bidx, s->a_bs, s->nb), ix);
   return mlc_tx_cast(c->k, g->ct, mlc_tx_load(c->k, g->ba, ix));
 }
@@ -241,11 +230,11 @@ static mlc_texpr_t *madd(gemm_st_t *g, mlc_texpr_t *a, mlc_texpr_t *b,
   return mlc_tx_binary(k, MLC_TB_ADD, acc, mlc_tx_binary(k, MLC_TB_MUL, a, b));
 }
 
-/* The store of row i: output index from the spec's map, epilogue, guard. */
-static mlc_tstmt_t *store_row(gemm_st_t *g, int i, mlc_tvar_t *acc) {
+/* The store: output index from the spec's map, epilogue. */
+static mlc_tstmt_t *store_row(gemm_st_t *g, mlc_tvar_t *acc) {
   lw_ctx_t *c = g->c;
   const lw_gemm_t *s = g->s;
-  mlc_texpr_t *row = spec_row(g, i, false), *col = spec_col(g, i, false);
+  mlc_texpr_t *row = spec_row(g), *col = spec_col(g);
   mlc_texpr_t *oidx[LW_MAXR];
   for (int d = 0; d < s->out_rank; d++) {
     int m = s->out_map[d];
@@ -260,43 +249,31 @@ static mlc_tstmt_t *store_row(gemm_st_t *g, int i, mlc_tvar_t *acc) {
       oidx[d] = mlc_tx_binary(c->k, MLC_TB_MOD, col, mlc_tx_i64(c->k, e));
       col = mlc_tx_binary(c->k, MLC_TB_DIV, col, mlc_tx_i64(c->k, e));
     }
-  col = spec_col(g, i, false);
+  col = spec_col(g);
   mlc_texpr_t *v = mlc_tx_var(c->k, acc);
   if (s->finish) v = s->finish(c, g->n, v, row, col);
-  mlc_tstmt_t *st = lw_store_out(c, g->n, oidx, s->out_rank, v);
-  if (g->KM % g->blk.mr == 0) return st;
-  mlc_texpr_t *kr = row_expr(g, i, false);
-  return mlc_ts_if(c->k, mlc_tx_binary(c->k, MLC_TB_LT, kr, mlc_tx_i64(c->k, g->KM)),
-                   st, NULL);
+  return lw_store_out(c, g->n, oidx, s->out_rank, v);
 }
 
-/* The body of one tile: inits, the K loop, the stores. */
+/* The body of one tile (one kernel row): init, the K loop, the store. */
 static mlc_tstmt_t *tile_body(gemm_st_t *g) {
   lw_ctx_t *c = g->c;
   mlc_tkernel_t *k = c->k;
-  int mr = g->blk.mr;
-  mlc_tstmt_t *blk = mlc_ts_block(k, 0, NULL), *upd = mlc_ts_block(k, 0, NULL);
-  mlc_tvar_t *acc[LW_GEMM_MAX_MR];
-  for (int i = 0; i < mr; i++) {
-    acc[i] = mlc_tkernel_new_var(k, MLC_TV_LOCAL, g->ct, "acc");
-    if (!acc[i]) return NULL;
-    mlc_texpr_t *init = g->s->init ? g->s->init(c, g->n, NULL, spec_row(g, i, true),
-                                                spec_col(g, i, true))
-                                   : mlc_tx_const(k, g->ct, 0);
-    if (!mlc_ts_block_append(k, blk, mlc_ts_assign(k, acc[i], mlc_tx_cast(k, g->ct, init))))
-      return NULL;
-  }
-  for (int i = 0; i < mr; i++)
-    if (!mlc_ts_block_append(k, upd, mlc_ts_assign(k, acc[i],
-                                 madd(g, load_a(g, i), load_b(g, i), mlc_tx_var(k, acc[i])))))
-      return NULL;
-  mlc_tstmt_t *kloop = upd;
+  mlc_tstmt_t *blk = mlc_ts_block(k, 0, NULL);
+  mlc_tvar_t *acc = mlc_tkernel_new_var(k, MLC_TV_LOCAL, g->ct, "acc");
+  if (!blk || !acc) return NULL;
+  mlc_texpr_t *init = g->s->init ? g->s->init(c, g->n, NULL, spec_row(g), spec_col(g))
+                                 : mlc_tx_const(k, g->ct, 0);
+  if (!mlc_ts_block_append(k, blk, mlc_ts_assign(k, acc, mlc_tx_cast(k, g->ct, init))))
+    return NULL;
+  mlc_tstmt_t *kloop =
+      mlc_ts_assign(k, acc, madd(g, load_a(g), load_b(g), mlc_tx_var(k, acc)));
   for (int i = g->nk - 1; i >= 0 && kloop; i--)
     kloop = lw_for(c, g->vk[i], g->s->nk ? g->s->kdims[i] : g->s->K, kloop,
                    MLC_LOOP_SERIAL);
-  if (!kloop || !mlc_ts_block_append(k, blk, kloop)) return NULL;
-  for (int i = 0; i < mr; i++)
-    if (!mlc_ts_block_append(k, blk, store_row(g, i, acc[i]))) return NULL;
+  if (!kloop || !mlc_ts_block_append(k, blk, kloop) ||
+      !mlc_ts_block_append(k, blk, store_row(g, acc)))
+    return NULL;
   return blk;
 }
 
@@ -341,7 +318,11 @@ mlc_status_t *lw_gemm_kernel(lw_ctx_t *c, const mlc_node_t *n,
   for (int i = 0; i < s->nb; i++)
     g.bidx[i] = mlc_tx_var(k, mlc_tkernel_add_grid(k, s->bdims[i]));
   g.gn = mlc_tkernel_add_grid(k, (g.KN + g.blk.nb - 1) / g.blk.nb);
-  g.gm = mlc_tkernel_add_grid(k, (g.KM + g.blk.mr - 1) / g.blk.mr);
+  /* one kernel row per tile; the register-block tile pass jams MR of
+   * them (k->block) */
+  g.gm = mlc_tkernel_add_grid(k, g.KM);
+  k->block = k->ngrid;
+  k->block_fit = s->fit;
   g.vj = lw_loopvar(c);
   for (int i = 0; i < g.nk; i++)
     if (!(g.vk[i] = lw_loopvar(c))) return lw_oom(c);

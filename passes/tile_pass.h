@@ -27,6 +27,15 @@ typedef struct mlc_tpass {
 /* Each pass, defined in its own file. */
 extern const mlc_tpass_t mlc_tpass_dedupe_kernels; /* tile_dedupe.c */
 extern const mlc_tpass_t mlc_tpass_plan_threads;   /* tile_threads.c */
+extern const mlc_tpass_t mlc_tpass_register_block; /* tile_regblock.c */
+
+/* The register-block pass's factor (tile_regblock.c): rows of NV vectors
+ * each that one tile keeps in registers on target t (NULL: AVX-512
+ * defaults), for a dim of `rows`; with `fit`, the factor that tiles it
+ * with the fewest idle rows.  *cost (may be NULL): the fit's score,
+ * computed rows over useful ones plus penalties, lower is better. */
+int mlc_regblock_rows(const mlc_target_t *t, int nv, int64_t rows, bool fit,
+                      double *cost);
 
 /* The default tile pipeline for opt level `ctx->opt_level`. */
 mlc_status_t *mlc_tpipeline_default(const mlc_pass_ctx_t *ctx,

@@ -1,12 +1,15 @@
 /* The tile pass pipeline and its runner (see tile_pass.h).  Every opt
- * level runs the same list today: dedupe-kernels only saves compile time
- * and code size, so -O0 gets it too (the LLVM backend deduplicated at
- * every level before the pass existed). */
+ * level runs the same list today: register-block decides the register
+ * tiles of the GEMM kernels (before dedupe, which compares the blocked
+ * kernels); dedupe-kernels only saves compile time and code size, so -O0
+ * gets it too (the LLVM backend deduplicated at every level before the
+ * pass existed). */
 #include <string.h>
 
 #include "passes/tile_pass.h"
 
 static const mlc_tpass_t *const pipeline[] = {
+    &mlc_tpass_register_block,
     &mlc_tpass_dedupe_kernels,
     &mlc_tpass_plan_threads,
 };
