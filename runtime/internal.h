@@ -14,6 +14,7 @@
 
 #include "mlc/mlcrt.h"
 #include "mlc/model_abi.h"
+#include "elf_check.h"
 
 #if defined(__GNUC__)
 #define MLCRT_PRINTF(f, a) __attribute__((format(printf, f, a)))

@@ -1,6 +1,8 @@
 /* Loading a compiled model and describing its tensors.
  *
- * mlcrt_model_load() dlopens the library, calls its mlc_model_get(), checks
+ * mlcrt_model_load() checks the file (elf.c: a regular file, an ELF shared
+ * library for this machine, not truncated), dlopens it, calls its
+ * mlc_model_get(), checks
  * the descriptor (ABI version, 1 or 2, and the struct size of that version
  * first, then that every field the runtime reads is consistent, the call
  * table included from version 2), and, when the weights live in a side
@@ -258,8 +260,13 @@ static void *open_library(const char *path) {
 }
 
 static mlcrt_status_t *load(const char *path, mlcrt_model_t **out_model) {
-  if (strchr(path, '/') && access(path, F_OK) != 0)
-    return mlcrt_status_make(MLCRT_NOT_FOUND, "%s", strerror(errno));
+  /* A file we can see is checked before the loader maps it; a bare name
+   * found only through the loader's search path is a system library. */
+  bool local = strchr(path, '/') || access(path, F_OK) == 0;
+  if (local) {
+    mlcrt_status_t *st = mlcrt_elf_check_file(path);
+    if (st) return st;
+  }
   void *h = open_library(path);
   if (!h) {
     /* A bare name the loader did not find anywhere is "not found" too. */

@@ -1,6 +1,7 @@
 /* `mlc inspect`: describes an ONNX model or a compiled model library.
  *
- * A file starting with the ELF magic is a compiled model: it is opened
+ * A file starting with the ELF magic is a compiled model: it is checked as
+ * libmlcrt checks a library before loading it (runtime/elf.c), opened
  * with dlopen and its descriptor (model_abi.h) printed as is, without
  * loading weights; from ABI 2 on that includes the call table (each call's
  * kernel, tiles, flops and ONNX nodes, the names as JSON strings).  Anything else is imported as ONNX: inputs and outputs
@@ -15,6 +16,7 @@
 #include "ir/target.h"
 #include "mlc/model_abi.h"
 #include "passes/pass.h"
+#include "runtime/elf_check.h"
 #include "tools/cli.h"
 #include "tools/graph_stats.h"
 #include "tools/profile.h"
@@ -68,6 +70,9 @@ static void print_descriptor(const mlc_abi_model_t *m) {
 }
 
 static mlc_status_t *inspect_library(const char *path) {
+  /* The runtime's check first: dlopen of a truncated file faults. */
+  mlc_status_t *chk = mlc_cli_from_rt(mlcrt_elf_check_file(path));
+  if (chk) return mlc_status_annotate(chk, "%s", path);
   char buf[4096];
   snprintf(buf, sizeof buf, "%s%s", strchr(path, '/') ? "" : "./", path);
   void *h = dlopen(buf, RTLD_NOW | RTLD_LOCAL);

@@ -4,9 +4,11 @@
  * libraries are compiled from data/fixture_model.c at setup (fixture.h).
  */
 #include <dlfcn.h>
+#include <elf.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "mlc/mlcrt.h"
@@ -85,7 +87,8 @@ static void test_bad_files(void **state) {
                "cannot open shared object file");
   assert_int_equal(fixture_write(e->dir, "text.so", "hello", 5), 0);
   snprintf(path, sizeof path, "%s/text.so", e->dir);
-  expect_error(mlcrt_model_load(path, &m), MLCRT_INCOMPATIBLE, "cannot load");
+  expect_error(mlcrt_model_load(path, &m), MLCRT_INCOMPATIBLE,
+               "not a shared library (no ELF header)");
   expect_error(mlcrt_model_load(e->nosym, &m), MLCRT_INCOMPATIBLE,
                "no symbol mlc_model_get");
   expect_error(mlcrt_model_load(e->abi, &m), MLCRT_INCOMPATIBLE,
@@ -96,6 +99,98 @@ static void test_bad_files(void **state) {
                "input 0 'a': nbytes 100 does not match float32[4,256]");
   expect_error(mlcrt_model_load(e->align, &m), MLCRT_INCOMPATIBLE,
                "alignment 96 is not a power of two");
+  assert_null(m);
+}
+
+/* Writes `n` bytes of `lib` to <dir>/<name>, with `patch` (if any) of
+ * `plen` bytes at offset `at`, and returns the path in `path`. */
+static void write_variant(env_t *e, const char *name, const char *lib,
+                          size_t n, size_t at, const void *patch, size_t plen,
+                          char *path, size_t len) {
+  char *copy = malloc(n ? n : 1);
+  assert_non_null(copy);
+  memcpy(copy, lib, n);
+  if (patch) memcpy(copy + at, patch, plen);
+  assert_int_equal(fixture_write(e->dir, name, copy, n), 0);
+  free(copy);
+  snprintf(path, len, "%s/%s", e->dir, name);
+}
+
+static char *read_all(const char *path, size_t *out_n) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n);
+  assert_non_null(buf);
+  assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+  fclose(f);
+  *out_n = (size_t)n;
+  return buf;
+}
+
+/* Truncated and corrupted copies of a good library: each is a status from
+ * the check before dlopen, never a SIGBUS inside the loader. */
+static void test_damaged_libraries(void **state) {
+  env_t *e = *state;
+  size_t n;
+  char *lib = read_all(e->plain, &n);
+  char path[1100];
+  mlcrt_model_t *m = NULL;
+  const size_t cuts[] = {0, 3, 10, 63, 64, 200, n / 3, n / 2, n - 100, n - 1};
+  for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
+    write_variant(e, "cut.so", lib, cuts[i], 0, NULL, 0, path, sizeof path);
+    mlcrt_status_t *st = mlcrt_model_load(path, &m);
+    assert_non_null(st);
+    assert_int_equal(mlcrt_status_code(st), MLCRT_INCOMPATIBLE);
+    const char *msg = mlcrt_status_message(st);
+    if (!strstr(msg, "no ELF header") && !strstr(msg, "truncated") &&
+        !strstr(msg, "shorter than an ELF header"))
+      fail_msg("cut at %zu: '%s'", cuts[i], msg);
+    mlcrt_status_free(st);
+    assert_null(m);
+  }
+  Elf64_Ehdr h;
+  memcpy(&h, lib, sizeof h);
+  /* Another machine, another class, an object file. */
+  uint16_t arm = EM_AARCH64;
+  write_variant(e, "arm.so", lib, n, offsetof(Elf64_Ehdr, e_machine), &arm,
+                sizeof arm, path, sizeof path);
+  expect_error(mlcrt_model_load(path, &m), MLCRT_INCOMPATIBLE,
+               "built for aarch64, this is x86_64");
+  unsigned char c32 = ELFCLASS32;
+  write_variant(e, "c32.so", lib, n, EI_CLASS, &c32, 1, path, sizeof path);
+  expect_error(mlcrt_model_load(path, &m), MLCRT_INCOMPATIBLE, "32-bit");
+  uint16_t rel = ET_REL;
+  write_variant(e, "rel.so", lib, n, offsetof(Elf64_Ehdr, e_type), &rel,
+                sizeof rel, path, sizeof path);
+  expect_error(mlcrt_model_load(path, &m), MLCRT_INCOMPATIBLE,
+               "not a shared library (an object file?");
+  /* Tables and segments pointing past the end. */
+  uint64_t far = (uint64_t)n * 4;
+  write_variant(e, "phoff.so", lib, n, offsetof(Elf64_Ehdr, e_phoff), &far,
+                sizeof far, path, sizeof path);
+  expect_error(mlcrt_model_load(path, &m), MLCRT_INCOMPATIBLE,
+               "program headers past the end");
+  write_variant(e, "shoff.so", lib, n, offsetof(Elf64_Ehdr, e_shoff), &far,
+                sizeof far, path, sizeof path);
+  expect_error(mlcrt_model_load(path, &m), MLCRT_INCOMPATIBLE,
+               "section headers past the end");
+  uint64_t huge = UINT64_MAX - 8;
+  size_t filesz = h.e_phoff + offsetof(Elf64_Phdr, p_filesz);
+  write_variant(e, "seg.so", lib, n, filesz, &huge, sizeof huge, path,
+                sizeof path);
+  expect_error(mlcrt_model_load(path, &m), MLCRT_INCOMPATIBLE,
+               "segment 0 needs bytes up to");
+  free(lib);
+  /* Not regular files: a folder, and a FIFO (which must not block). */
+  expect_error(mlcrt_model_load(e->dir, &m), MLCRT_INVALID_ARGUMENT,
+               "is a directory");
+  snprintf(path, sizeof path, "%s/fifo.so", e->dir);
+  assert_int_equal(mkfifo(path, 0600), 0);
+  expect_error(mlcrt_model_load(path, &m), MLCRT_INVALID_ARGUMENT,
+               "not a regular file");
   assert_null(m);
 }
 
@@ -245,6 +340,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_null_arguments),
       cmocka_unit_test(test_bad_files),
+      cmocka_unit_test(test_damaged_libraries),
       cmocka_unit_test(test_describe),
       cmocka_unit_test(test_side_weights),
       cmocka_unit_test(test_from_descriptor),

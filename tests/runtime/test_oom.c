@@ -50,6 +50,7 @@ static char *oom_strdup(const char *s) { return oom_fail() ? NULL : strdup(s); }
 #define calloc oom_calloc
 #define posix_memalign oom_posix_memalign
 #define strdup oom_strdup
+#include "runtime/elf.c"
 #include "runtime/model.c"
 #include "runtime/pool.c"
 #include "runtime/session.c"
