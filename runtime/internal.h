@@ -14,6 +14,7 @@
 
 #include "mlc/mlcrt.h"
 #include "mlc/model_abi.h"
+#include "cpu_check.h"
 #include "elf_check.h"
 
 #if defined(__GNUC__)

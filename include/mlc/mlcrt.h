@@ -65,12 +65,19 @@ size_t mlcrt_dtype_size(int32_t dtype);      /* 0 if unknown */
 typedef struct mlcrt_model mlcrt_model_t;
 typedef struct mlcrt_session mlcrt_session_t;
 
-/* Loads a compiled model library (dlopen) and, when its weights are in a
- * side file, maps that file read-only and checks its size and hash. */
+/* Loads a compiled model library: checks the file (a regular file, an ELF
+ * shared library for this machine, not truncated), dlopens it, checks its
+ * descriptor and that this CPU has the CPU features the model was compiled
+ * to use (MLCRT_INCOMPATIBLE naming the missing ones; MLC_CPU_MASK hides
+ * features, for testing: see docs/c-api.md), and, when its weights are in a
+ * side file, maps that file read-only and checks it belongs to the library
+ * (its header's build id and size; an older model's size and hash).  The
+ * library's constructors run in dlopen: load only libraries you trust. */
 mlcrt_status_t *mlcrt_model_load(const char *path, mlcrt_model_t **out_model);
 /* Wraps a descriptor already linked into the process (see the generated
  * <model>.h): pass `<name>_model_get()`.  `weights_dir` is where a side
- * weights file is looked up (NULL: the current directory). */
+ * weights file is looked up (NULL: the current directory).  The same
+ * checks as mlcrt_model_load, the CPU features included. */
 struct mlc_abi_model;
 mlcrt_status_t *mlcrt_model_from_descriptor(
     const struct mlc_abi_model *descriptor, const char *weights_dir,

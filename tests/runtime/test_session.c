@@ -46,7 +46,7 @@ static int setup(void **state) {
            fixture_build(e.dir, "fails.so", "-DFIX_RUN_FAILS", e.fails, 1024) |
            fixture_build(e.dir, "huge.so", "-DFIX_ARENA_BYTES=4611686018427387904ull",
                          e.huge, 1024) |
-           fixture_write(e.dir, "fixture.weights", e.w, sizeof e.w);
+           fixture_write_weights(e.dir, "fixture.weights", e.w, sizeof e.w);
   *state = &e;
   return rc ? -1 : 0;
 }
