@@ -447,8 +447,21 @@ static mlcrt_status_t *find(const mlcrt_model_t *model, const char *name,
       return NULL;
     }
   }
-  return mlcrt_status_make(MLCRT_NOT_FOUND, "model '%s' has no %s named '%s'",
-                           mlcrt_model_name(model), kind, name);
+  char want[200], names[400];
+  mlcrt_escape(name, want, sizeof want);
+  size_t used = 0;
+  names[0] = '\0';
+  for (int32_t i = 0; i < n && used + 1 < sizeof names; i++) {
+    char one[100];
+    mlcrt_escape(ts[i].name, one, sizeof one);
+    used += (size_t)snprintf(names + used, sizeof names - used, "%s'%s'",
+                             i ? ", " : "", one);
+  }
+  if (used >= sizeof names) strcpy(names + sizeof names - 4, "...");
+  return mlcrt_status_make(MLCRT_NOT_FOUND,
+                           "model '%s' has no %s named '%s' (its %ss: %s)",
+                           mlcrt_model_name(model), kind, want, kind,
+                           n ? names : "none");
 }
 
 mlcrt_status_t *mlcrt_model_find_input(const mlcrt_model_t *model,

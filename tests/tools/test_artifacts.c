@@ -7,6 +7,7 @@
  *    process computing with the old weights (files are renamed over, not
  *    rewritten), and a load that mixes the old library with the new
  *    weights says so; --weights-limit 0 puts any weights in a side file;
+ *  - an output bound to its input's buffer is refused at run;
  *  - --cpu generic leaves out AVX and AVX-512 instructions, and a library
  *    compiled for this host refuses to load on a CPU without its features
  *    (simulated with MLC_CPU_MASK);
@@ -161,6 +162,27 @@ static void test_recompile_in_place(void **state) {
   assert_int_equal(count_of("ls -A | grep -c '\\.tmp-'"), 0);
 }
 
+/* A compiled model run in place (output bound to the input's buffer) is
+ * refused; with separate buffers it computes the right values. */
+static void test_in_place_refused(void **state) {
+  (void)state;
+  NEED_MLC();
+  EXPECT(0, "compile a.onnx -o inplace2.so");
+  mlcrt_model_t *m = NULL;
+  mlcrt_session_t *s = open_session("./inplace2.so", &m);
+  float buf[6];
+  memcpy(buf, x_in, sizeof buf);
+  assert_null(mlcrt_session_bind_input_by_name(s, "x", buf, sizeof buf));
+  assert_null(mlcrt_session_bind_output_by_name(s, "y", buf, sizeof buf));
+  mlcrt_status_t *st = mlcrt_session_run(s);
+  assert_int_equal(mlcrt_status_code(st), MLCRT_INVALID_ARGUMENT);
+  EXPECT_IN(mlcrt_status_message(st), "output 0 'y' overlaps input 0 'x' (the same buffer)");
+  mlcrt_status_free(st);
+  run_session(s, y_a);
+  mlcrt_session_release(s);
+  mlcrt_model_release(m);
+}
+
 /* ---- CPU features ---------------------------------------------------------- */
 
 static void test_cpu_generic(void **state) {
@@ -291,6 +313,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_wrong_files),
       cmocka_unit_test(test_recompile_in_place),
+      cmocka_unit_test(test_in_place_refused),
       cmocka_unit_test(test_cpu_generic),
       cmocka_unit_test(test_cpu_mask),
       cmocka_unit_test(test_two_objects),
