@@ -1,13 +1,17 @@
 /* mlc_llvm_emit: program -> LLVM module -> file.
  *
- * Steps: a target machine for the target (PIC; cpu "host" resolved with
- * LLVM's host detection), the module (kernels, then the host plan and the
- * descriptor), LLVMVerifyModule, the new pass manager ("default<On>" with
- * loop and SLP vectorization at O2+), then the requested output.  Weights:
- * the packed blob is embedded by assembling a tiny `.S` with `.incbin`
- * (never an LLVM constant) when it fits opts->weights_embed_limit, else it
- * goes to "<output>.weights" (descriptor: weights_file + FNV-1a hash).
- * Intermediate files live in a private mkdtemp folder, always removed.
+ * Steps: a target machine for the target (PIC; cpu and features from
+ * cpu.c, which also finds the CPU features the code may use), the module
+ * (kernels, then the host plan and the descriptor with a random build id),
+ * LLVMVerifyModule, the new pass manager ("default<On>" with loop and SLP
+ * vectorization at O2+), then the requested output.  Weights: the packed
+ * blob is embedded by assembling a tiny `.S` with `.incbin` (never an LLVM
+ * constant) when it fits opts->weights_embed_limit, else it goes to
+ * "<output>.weights" after a header with the build id.  The output and the
+ * side file are written to temporary files beside them and renamed over
+ * them at the end (publish), so a process that has the old ones mapped
+ * keeps them.  Intermediate files live in a private mkdtemp folder,
+ * always removed.
  * With opts->time_out, each step reports its time there (--time-passes):
  * "llvm: weights", "llvm: emit ir", "llvm: optimize", "llvm: object" (or
  * "llvm: write ir"/"llvm: assembly"), "link", "header".
