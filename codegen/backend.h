@@ -2,6 +2,9 @@
  * chosen by the target's kind, that the driver asks and never calls by
  * name (QBE's Target, ggml's backend_i).
  *
+ *   resolve_cpu(t)  checks t->cpu (an MLC_INVALID_ARGUMENT status for a
+ *                   CPU the backend does not know) and fills what follows
+ *                   from it (vector width, FMA); NULL hook: nothing to do;
  *   supports(k, t)  NULL when the backend can emit kernel k for target t,
  *                   else an MLC_UNSUPPORTED status saying why;
  *   emit(p, t, o)   the whole program: kernels, host plan, weights, and
@@ -37,7 +40,8 @@ typedef struct mlc_codegen_options {
   const char *model_name;    /* C identifier prefix for exported symbols */
   int opt_level;             /* 0..3 */
   /* Weights larger than this go to a side file "<output>.weights" that
-   * the runtime maps; smaller ones are embedded (default 256 MiB). */
+   * the runtime maps; smaller ones are embedded.  0: every model with
+   * weights gets the side file; negative: the default, 256 MiB. */
   int64_t weights_embed_limit;
   const char *cc;            /* linker driver; NULL: $CC or "cc" */
   FILE *time_out;            /* --time-passes: each step's time; NULL: none */
@@ -46,6 +50,7 @@ typedef struct mlc_codegen_options {
 typedef struct mlc_backend {
   const char *name;          /* "llvm-cpu" */
   mlc_target_kind_t kind;    /* the targets it serves */
+  mlc_status_t *(*resolve_cpu)(mlc_target_t *t);
   mlc_status_t *(*supports)(const mlc_tkernel_t *k, const mlc_target_t *t);
   mlc_status_t *(*emit)(const mlc_program_t *p, const mlc_target_t *t,
                         const mlc_codegen_options_t *o);

@@ -61,6 +61,32 @@ static void fill_host(mlc_target_t *t) {
 #endif
 }
 
+/* --cpu: the x86-64 levels and "host" set the vector width and FMA they
+ * imply; another CPU name keeps the target's until the backend, which
+ * knows the name, resolves it (codegen/backend.h, resolve_cpu). */
+static void apply_cpu(mlc_target_t *t, const char *cpu) {
+  static const struct {
+    const char *cpu;
+    int bits;
+    bool fma;
+  } levels[] = {{"generic", 128, false},   {"x86-64", 128, false},
+                {"x86-64-v2", 128, false}, {"x86-64-v3", 256, true},
+                {"x86-64-v4", 512, true}};
+  t->cpu = cpu;
+  if (strcmp(cpu, "host") == 0) {
+    mlc_target_t host;
+    fill_host(&host);
+    t->vector_bits = host.vector_bits;
+    t->has_fma = host.has_fma;
+    return;
+  }
+  for (size_t i = 0; i < sizeof levels / sizeof *levels; i++)
+    if (strcmp(cpu, levels[i].cpu) == 0) {
+      t->vector_bits = levels[i].bits;
+      t->has_fma = levels[i].fma;
+    }
+}
+
 mlc_status_t *mlc_target_lookup(const char *name, const char *cpu,
                                 mlc_target_t *out) {
   if (!name || !out)
@@ -89,6 +115,6 @@ mlc_status_t *mlc_target_lookup(const char *name, const char *cpu,
     return MLC_ERR(INVALID_ARGUMENT, "unknown target '%s' (known: %s)", name,
                    target_names);
   }
-  if (cpu && *cpu) out->cpu = cpu;
+  if (cpu && *cpu) apply_cpu(out, cpu);
   return NULL;
 }

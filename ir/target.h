@@ -27,8 +27,10 @@ typedef struct mlc_target {
   int64_t smem_bytes;
 } mlc_target_t;
 
-/* Fills *out with the named target; `cpu` (may be NULL) overrides the CPU.
- * "host" inspects the machine this runs on. */
+/* Fills *out with the named target; `cpu` (may be NULL) overrides the CPU:
+ * "host" (the machine this runs on), "generic", "x86-64-v2/v3/v4" (which
+ * also set vector_bits and has_fma), or an LLVM CPU name, which the
+ * backend checks and resolves (codegen/backend.h). */
 mlc_status_t *mlc_target_lookup(const char *name, const char *cpu,
                                 mlc_target_t *out);
 /* Comma-separated list of known target names, for --help. */

@@ -14,6 +14,8 @@
 
 #include "mlc/mlcrt.h"
 #include "mlc/model_abi.h"
+#include "cpu_check.h"
+#include "elf_check.h"
 
 #if defined(__GNUC__)
 #define MLCRT_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -30,6 +32,11 @@ mlcrt_status_t *mlcrt_status_annotate(mlcrt_status_t *st, const char *fmt,
                                       ...) MLCRT_PRINTF(2, 3);
 /* The shared static out-of-memory status. */
 mlcrt_status_t *mlcrt_status_oom(void);
+
+/* Copies s into buf (always NUL-terminated) with bytes outside printable
+ * ASCII, quotes and backslashes escaped (\xNN, \', \\), and "..." when it
+ * does not fit: names from callers and model files in messages. */
+void mlcrt_escape(const char *s, char *buf, size_t len);
 
 /* Writes "float32[1,1,16,16]" into buf (always NUL-terminated). */
 void mlcrt_tensor_describe(const mlc_abi_tensor_t *t, char *buf, size_t len);

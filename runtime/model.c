@@ -1,11 +1,15 @@
 /* Loading a compiled model and describing its tensors.
  *
- * mlcrt_model_load() dlopens the library, calls its mlc_model_get(), checks
+ * mlcrt_model_load() checks the file (elf.c: a regular file, an ELF shared
+ * library for this machine, not truncated), dlopens it, calls its
+ * mlc_model_get(), checks
  * the descriptor (ABI version, 1 or 2, and the struct size of that version
  * first, then that every field the runtime reads is consistent, the call
- * table included from version 2), and, when the weights live in a side
- * file, maps that file read-only from the library's folder and checks its
- * size and FNV-1a hash.  mlcrt_model_from_descriptor() does the same for a
+ * table included from version 2), checks that this CPU has the features a
+ * version-3 model needs (cpu.c), and, when the weights live in a side
+ * file, maps that file read-only from the library's folder and checks it
+ * belongs to the library: from version 3 its header's build id and size
+ * (O(1)), before that its size and FNV-1a hash.  mlcrt_model_from_descriptor() does the same for a
  * descriptor linked into the process, looking for the side file in the
  * folder given.  A model is reference-counted so that sessions keep it alive;
  * everything here is safe to call from several threads on the same model.
@@ -65,7 +69,7 @@ static mlcrt_status_t *check_tensors(const mlc_abi_tensor_t *ts, int32_t n,
   return NULL;
 }
 
-/* Versions 1 (no call table) and 2 are read; the size must cover the
+/* Versions 1 (no call table) to 3 are read; the size must cover the
  * fields of the version the descriptor claims. */
 static mlcrt_status_t *check_version(const mlc_abi_model_t *d) {
   if (d->abi_version < MLC_ABI_VERSION_MIN || d->abi_version > MLC_ABI_VERSION)
@@ -74,7 +78,9 @@ static mlcrt_status_t *check_version(const mlc_abi_model_t *d) {
         d->abi_version, MLC_ABI_VERSION_MIN, MLC_ABI_VERSION,
         d->abi_version > MLC_ABI_VERSION ? " (the model needs a newer libmlcrt)"
                                          : "");
-  size_t need = d->abi_version == 1 ? MLC_ABI_MODEL_V1_SIZE : sizeof(mlc_abi_model_t);
+  size_t need = d->abi_version == 1   ? MLC_ABI_MODEL_V1_SIZE
+                : d->abi_version == 2 ? MLC_ABI_MODEL_V2_SIZE
+                                      : sizeof(mlc_abi_model_t);
   if (d->struct_size < need)
     return mlcrt_status_make(
         MLCRT_INCOMPATIBLE, "model descriptor is %u bytes, expected at least %zu",
@@ -122,6 +128,92 @@ static mlcrt_status_t *check_descriptor(const mlc_abi_model_t *d) {
 
 /* ---- side weights file ------------------------------------------------ */
 
+/* "00112233...": 32 hex digits of a build id. */
+static void hex_id(const uint8_t id[16], char out[33]) {
+  for (int i = 0; i < 16; i++) snprintf(out + 2 * i, 3, "%02x", id[i]);
+}
+
+/* Version 3: the header names the build; O(1) whatever the file's size. */
+static mlcrt_status_t *check_weights_header(const mlc_abi_model_t *d, int fd,
+                                    uint64_t size, const char *path) {
+  mlc_abi_weights_header_t h;
+  uint64_t want = sizeof h + d->weights_bytes;
+  if (size != want)
+    return mlcrt_status_make(MLCRT_IO_ERROR,
+                             "weights file '%s' is %llu bytes, expected %llu "
+                             "(a %zu-byte header and %llu bytes of weights)",
+                             path, (unsigned long long)size,
+                             (unsigned long long)want, sizeof h,
+                             (unsigned long long)d->weights_bytes);
+  if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+    return mlcrt_status_make(MLCRT_IO_ERROR, "weights file '%s': %s", path,
+                             strerror(errno));
+  if (memcmp(h.magic, MLC_ABI_WEIGHTS_MAGIC, sizeof h.magic) != 0 ||
+      h.version != MLC_ABI_WEIGHTS_VERSION || h.header_bytes != sizeof h ||
+      h.weights_bytes != d->weights_bytes)
+    return mlcrt_status_make(MLCRT_IO_ERROR,
+                             "weights file '%s' has no valid mlc weights "
+                             "header (version %u)", path, h.version);
+  if (memcmp(h.build_id, d->build_id, sizeof h.build_id) != 0) {
+    char file_id[33], lib_id[33];
+    hex_id(h.build_id, file_id);
+    hex_id(d->build_id, lib_id);
+    return mlcrt_status_make(
+        MLCRT_IO_ERROR,
+        "weights file '%s' belongs to another build of the model (build id "
+        "%s, the library's is %s): the library and its weights file must "
+        "come from the same compile (recompiled while this library was "
+        "loaded, or copied separately?)",
+        path, file_id, lib_id);
+  }
+  return NULL;
+}
+
+/* Versions 1 and 2: a bare blob whose FNV-1a hash the descriptor holds. */
+static mlcrt_status_t *check_hash(const mlc_abi_model_t *d, const void *blob,
+                                  const char *path) {
+  uint64_t h = mlcrt_fnv1a64(blob, d->weights_bytes);
+  if (h == d->weights_hash) return NULL;
+  return mlcrt_status_make(
+      MLCRT_IO_ERROR,
+      "weights file '%s': hash %016llx, expected %016llx (stale or from "
+      "another compile?)",
+      path, (unsigned long long)h, (unsigned long long)d->weights_hash);
+}
+
+static mlcrt_status_t *map_fd(mlcrt_model_t *m, int fd, const char *path) {
+  const mlc_abi_model_t *d = m->desc;
+  struct stat sb;
+  if (fstat(fd, &sb) != 0)
+    return mlcrt_status_make(MLCRT_IO_ERROR, "weights file '%s': %s", path,
+                             strerror(errno));
+  if (!S_ISREG(sb.st_mode))
+    return mlcrt_status_make(MLCRT_IO_ERROR,
+                             "weights file '%s' is not a regular file", path);
+  uint64_t size = (uint64_t)sb.st_size;
+  size_t skip = d->abi_version >= 3 ? sizeof(mlc_abi_weights_header_t) : 0;
+  mlcrt_status_t *st =
+      skip ? check_weights_header(d, fd, size, path)
+      : size != d->weights_bytes
+          ? mlcrt_status_make(MLCRT_IO_ERROR,
+                              "weights file '%s' is %lld bytes, expected %llu",
+                              path, (long long)sb.st_size,
+                              (unsigned long long)d->weights_bytes)
+          : NULL;
+  if (st || size == 0) return st;
+  if (size > SIZE_MAX)
+    return mlcrt_status_make(MLCRT_IO_ERROR, "weights file '%s' is too large",
+                             path);
+  void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (p == MAP_FAILED)
+    return mlcrt_status_make(MLCRT_IO_ERROR, "mapping weights file '%s': %s",
+                             path, strerror(errno));
+  m->map_addr = p;
+  m->map_len = (size_t)size;
+  m->weights = (const char *)p + skip;
+  return skip ? NULL : check_hash(d, p, path);
+}
+
 static mlcrt_status_t *map_weights(mlcrt_model_t *m, const char *dir) {
   const mlc_abi_model_t *d = m->desc;
   size_t plen = strlen(dir) + 1 + strlen(d->weights_file) + 1;
@@ -129,37 +221,13 @@ static mlcrt_status_t *map_weights(mlcrt_model_t *m, const char *dir) {
   if (!path) return mlcrt_status_oom();
   snprintf(path, plen, "%s/%s", dir, d->weights_file);
   mlcrt_status_t *st = NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  struct stat sb;
-  if (fd < 0) {
+  /* O_NONBLOCK: a FIFO in its place must not block the caller. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
     st = mlcrt_status_make(errno == ENOENT ? MLCRT_NOT_FOUND : MLCRT_IO_ERROR,
                            "weights file '%s': %s", path, strerror(errno));
-  } else if (fstat(fd, &sb) != 0) {
-    st = mlcrt_status_make(MLCRT_IO_ERROR, "weights file '%s': %s", path,
-                           strerror(errno));
-  } else if ((uint64_t)sb.st_size != d->weights_bytes) {
-    st = mlcrt_status_make(MLCRT_IO_ERROR,
-                           "weights file '%s' is %lld bytes, expected %llu",
-                           path, (long long)sb.st_size,
-                           (unsigned long long)d->weights_bytes);
-  } else if (d->weights_bytes > 0) {
-    void *p = mmap(NULL, d->weights_bytes, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      st = mlcrt_status_make(MLCRT_IO_ERROR, "mapping weights file '%s': %s",
-                             path, strerror(errno));
-    } else {
-      m->map_addr = p;
-      m->map_len = d->weights_bytes;
-      m->weights = p;
-      uint64_t h = mlcrt_fnv1a64(p, d->weights_bytes);
-      if (h != d->weights_hash)
-        st = mlcrt_status_make(
-            MLCRT_IO_ERROR,
-            "weights file '%s': hash %016llx, expected %016llx (stale or "
-            "from another compile?)",
-            path, (unsigned long long)h, (unsigned long long)d->weights_hash);
-    }
-  }
+  else
+    st = map_fd(m, fd, path);
   if (fd >= 0) close(fd);
   free(path);
   return st;
@@ -179,6 +247,7 @@ static mlcrt_status_t *model_init(const mlc_abi_model_t *desc, void *dl_handle,
                                   const char *weights_dir,
                                   mlcrt_model_t **out_model) {
   mlcrt_status_t *st = check_descriptor(desc);
+  if (!st) st = mlcrt_cpu_check(desc);
   if (st) {
     if (dl_handle) dlclose(dl_handle);
     return st;
@@ -258,8 +327,13 @@ static void *open_library(const char *path) {
 }
 
 static mlcrt_status_t *load(const char *path, mlcrt_model_t **out_model) {
-  if (strchr(path, '/') && access(path, F_OK) != 0)
-    return mlcrt_status_make(MLCRT_NOT_FOUND, "%s", strerror(errno));
+  /* A file we can see is checked before the loader maps it; a bare name
+   * found only through the loader's search path is a system library. */
+  bool local = strchr(path, '/') || access(path, F_OK) == 0;
+  if (local) {
+    mlcrt_status_t *st = mlcrt_elf_check_file(path);
+    if (st) return st;
+  }
   void *h = open_library(path);
   if (!h) {
     /* A bare name the loader did not find anywhere is "not found" too. */
@@ -373,8 +447,21 @@ static mlcrt_status_t *find(const mlcrt_model_t *model, const char *name,
       return NULL;
     }
   }
-  return mlcrt_status_make(MLCRT_NOT_FOUND, "model '%s' has no %s named '%s'",
-                           mlcrt_model_name(model), kind, name);
+  char want[200], names[400];
+  mlcrt_escape(name, want, sizeof want);
+  size_t used = 0;
+  names[0] = '\0';
+  for (int32_t i = 0; i < n && used + 1 < sizeof names; i++) {
+    char one[100];
+    mlcrt_escape(ts[i].name, one, sizeof one);
+    used += (size_t)snprintf(names + used, sizeof names - used, "%s'%s'",
+                             i ? ", " : "", one);
+  }
+  if (used >= sizeof names) strcpy(names + sizeof names - 4, "...");
+  return mlcrt_status_make(MLCRT_NOT_FOUND,
+                           "model '%s' has no %s named '%s' (its %ss: %s)",
+                           mlcrt_model_name(model), kind, want, kind,
+                           n ? names : "none");
 }
 
 mlcrt_status_t *mlcrt_model_find_input(const mlcrt_model_t *model,

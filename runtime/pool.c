@@ -8,6 +8,14 @@
  * spin briefly (bounded) on `generation` before sleeping on the condition
  * variable, which keeps the latency of back-to-back kernels low without
  * burning cores between runs.  Worker threads block all signals.
+ *
+ * A pool may be shared by sessions (mlcrt_session_create_with_pool) that
+ * run on different threads at once.  `busy` is the only gate: the caller
+ * that takes it (acquire) owns the job fields until it clears it
+ * (release) after every worker is done, so the next owner's writes follow
+ * the workers' reads; a caller that finds it taken runs its range inline.
+ * The pool is reference-counted: the creator and every session using it
+ * hold one reference, and the last release joins the workers.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +24,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "pool.h"
@@ -41,6 +50,7 @@ struct mlcrt_pool {
   atomic_int pending;
   atomic_bool busy;
   atomic_bool stop; /* set under mu; also read while spinning */
+  atomic_int refs;
   /* The current job: written by the caller before `generation` moves. */
   int64_t n;
   int64_t chunks;
@@ -171,11 +181,26 @@ static mlcrt_status_t *start_workers(struct mlcrt_pool *p) {
   return st;
 }
 
+int32_t mlcrt_pool_default_threads(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  if (n < 1) return 1;
+  return n > MLCRT_MAX_THREADS ? MLCRT_MAX_THREADS : (int32_t)n;
+}
+
 mlcrt_status_t *mlcrt_pool_create(int32_t num_threads,
                                   mlcrt_pool_t **out_pool) {
+  if (!out_pool)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "mlcrt_pool_create: out_pool is NULL");
+  *out_pool = NULL;
+  if (num_threads < 0 || num_threads > MLCRT_MAX_THREADS)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "mlcrt_pool_create: num_threads %d is not in "
+                             "[0, %d]",
+                             num_threads, MLCRT_MAX_THREADS);
   struct mlcrt_pool *p = calloc(1, sizeof *p);
   if (!p) return mlcrt_status_oom();
-  p->num_threads = num_threads < 1 ? 1 : num_threads;
+  p->num_threads = num_threads ? num_threads : mlcrt_pool_default_threads();
   p->workers = calloc((size_t)p->num_threads, sizeof *p->workers);
   if (!p->workers) {
     free(p);
@@ -188,6 +213,7 @@ mlcrt_status_t *mlcrt_pool_create(int32_t num_threads,
   atomic_init(&p->pending, 0);
   atomic_init(&p->busy, false);
   atomic_init(&p->stop, false);
+  atomic_init(&p->refs, 1);
   mlcrt_status_t *st = start_workers(p);
   if (st) {
     mlcrt_pool_release(p);
@@ -197,8 +223,14 @@ mlcrt_status_t *mlcrt_pool_create(int32_t num_threads,
   return NULL;
 }
 
+void mlcrt_pool_retain(mlcrt_pool_t *pool) {
+  atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
+}
+
 void mlcrt_pool_release(mlcrt_pool_t *pool) {
   if (!pool) return;
+  if (atomic_fetch_sub_explicit(&pool->refs, 1, memory_order_acq_rel) != 1)
+    return;
   stop_workers(pool);
   pthread_cond_destroy(&pool->done_cv);
   pthread_cond_destroy(&pool->work_cv);

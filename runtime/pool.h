@@ -1,5 +1,6 @@
-/* A session's thread pool: persistent worker threads that run the
- * parallel_for hook of mlc_abi_exec_t.
+/* A thread pool: persistent worker threads that run the parallel_for hook
+ * of mlc_abi_exec_t, owned by one session or shared by several (the
+ * public mlcrt_pool_create/mlcrt_pool_release of mlcrt.h are these).
  *
  * A pool of N threads counts the caller: it starts N-1 workers.
  * mlcrt_pool_parallel_for() splits [0, n) statically into min(N, n)
@@ -18,13 +19,13 @@
 #include "mlc/mlcrt.h"
 #include "mlc/model_abi.h"
 
-typedef struct mlcrt_pool mlcrt_pool_t;
+#define MLCRT_MAX_THREADS 1024
 
-/* num_threads >= 1 (the caller included). */
-mlcrt_status_t *mlcrt_pool_create(int32_t num_threads,
-                                  mlcrt_pool_t **out_pool);
-void mlcrt_pool_release(mlcrt_pool_t *pool); /* joins the workers */
-int32_t mlcrt_pool_num_threads(const mlcrt_pool_t *pool);
+/* The create, release and num_threads functions are declared in mlcrt.h;
+ * a session retains the pool it uses. */
+void mlcrt_pool_retain(mlcrt_pool_t *pool);
+/* One per online CPU, at most MLCRT_MAX_THREADS. */
+int32_t mlcrt_pool_default_threads(void);
 
 /* Matches mlc_abi_exec_t.parallel_for; `pool` is an mlcrt_pool_t*. */
 void mlcrt_pool_parallel_for(void *pool, int64_t n, mlc_abi_task_fn fn,

@@ -1,12 +1,15 @@
-/* Sessions: a model, its scratch arena, a thread pool and the caller's
- * bound buffers.
+/* Sessions: a model, its scratch arena, a thread pool (its own, or one
+ * shared with other sessions) and the caller's bound buffers.
  *
  * A session holds a reference on its model, so releasing the model first is
  * safe.  The arena is allocated once (aligned to max(64, arena_align)) and
  * zeroed, which also faults its pages in before the first run.  Binding
  * checks the byte size (and, in the checked forms, dtype, rank and each
  * dim) against the descriptor; run refuses to start until every input and
- * output is bound and names the ones that are not.  A session is used by one
+ * output is bound and names the ones that are not, and while an output's
+ * buffer overlaps an input's or another output's (checked at the first
+ * run after a bind, not at bind time: rebinding swapped buffers one by one
+ * passes through overlapping states).  A session is used by one
  * thread at a time; many sessions may run the same model at once.
  *
  * Profiling (ABI 2 models): while enabled, exec.on_call points at a hook
@@ -24,7 +27,12 @@
 #include "internal.h"
 #include "pool.h"
 
-#define MLCRT_MAX_THREADS 1024
+/* A bound buffer as an address range, for the overlap check. */
+typedef struct span {
+  uintptr_t begin, end;
+  int32_t index;
+  bool output;
+} span_t;
 
 struct mlcrt_session {
   const mlcrt_model_t *model;
@@ -34,17 +42,13 @@ struct mlcrt_session {
   void **inputs;  /* num_inputs, then num_outputs entries */
   void **outputs;
   bool *bound;    /* num_inputs + num_outputs flags */
+  span_t *spans;  /* num_inputs + num_outputs: room for the overlap check */
+  bool disjoint;  /* the bound outputs were found not to overlap anything */
   /* Profiling: events[0..nevents) recorded, cap allocated. */
   mlcrt_profile_event_t *events;
   size_t nevents, cap;
   int64_t call_start; /* of the call in progress */
 };
-
-static int32_t default_threads(void) {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  if (n < 1) return 1;
-  return n > MLCRT_MAX_THREADS ? MLCRT_MAX_THREADS : (int32_t)n;
-}
 
 static mlcrt_status_t *alloc_arena(mlcrt_session_t *s) {
   const mlc_abi_model_t *d = s->model->desc;
@@ -67,19 +71,45 @@ static mlcrt_status_t *alloc_bindings(mlcrt_session_t *s) {
   size_t n = (size_t)d->num_inputs + (size_t)d->num_outputs;
   s->inputs = calloc(n ? n : 1, sizeof *s->inputs);
   s->bound = calloc(n ? n : 1, sizeof *s->bound);
-  if (!s->inputs || !s->bound) return mlcrt_status_oom();
+  s->spans = calloc(n ? n : 1, sizeof *s->spans);
+  if (!s->inputs || !s->bound || !s->spans) return mlcrt_status_oom();
   s->outputs = s->inputs + d->num_inputs;
   return NULL;
 }
 
-static mlcrt_status_t *session_init(mlcrt_session_t *s, int32_t threads) {
+/* The arena, the binding tables and the pool: `pool` (retained) when
+ * given, else a new one of `threads`. */
+static mlcrt_status_t *session_init(mlcrt_session_t *s, int32_t threads,
+                                    mlcrt_pool_t *pool) {
   mlcrt_status_t *st = alloc_arena(s);
   if (!st) st = alloc_bindings(s);
-  if (!st) st = mlcrt_pool_create(threads, &s->pool);
   if (st) return st;
+  if (pool) {
+    mlcrt_pool_retain(pool);
+    s->pool = pool;
+  } else if ((st = mlcrt_pool_create(threads, &s->pool))) {
+    return st;
+  }
   s->exec.pool = s->pool;
   /* Always a real hook: with one thread it runs the range inline. */
   s->exec.parallel_for = mlcrt_pool_parallel_for;
+  return NULL;
+}
+
+static mlcrt_status_t *create(const mlcrt_model_t *model, int32_t threads,
+                              mlcrt_pool_t *pool,
+                              mlcrt_session_t **out_session) {
+  mlcrt_session_t *s = calloc(1, sizeof *s);
+  if (!s) return mlcrt_status_oom();
+  mlcrt_model_retain(model);
+  s->model = model;
+  mlcrt_status_t *st = session_init(s, threads, pool);
+  if (st) {
+    mlcrt_session_release(s);
+    return mlcrt_status_annotate(st, "creating a session for model '%s'",
+                                 mlcrt_model_name(model));
+  }
+  *out_session = s;
   return NULL;
 }
 
@@ -99,19 +129,22 @@ mlcrt_status_t *mlcrt_session_create(const mlcrt_model_t *model,
                              "mlcrt_session_create: num_threads %d is not in "
                              "[0, %d]",
                              threads, MLCRT_MAX_THREADS);
-  if (threads == 0) threads = default_threads();
-  mlcrt_session_t *s = calloc(1, sizeof *s);
-  if (!s) return mlcrt_status_oom();
-  mlcrt_model_retain(model);
-  s->model = model;
-  mlcrt_status_t *st = session_init(s, threads);
-  if (st) {
-    mlcrt_session_release(s);
-    return mlcrt_status_annotate(st, "creating a session for model '%s'",
-                                 mlcrt_model_name(model));
-  }
-  *out_session = s;
-  return NULL;
+  return create(model, threads, NULL, out_session);
+}
+
+mlcrt_status_t *mlcrt_session_create_with_pool(const mlcrt_model_t *model,
+                                               mlcrt_pool_t *pool,
+                                               mlcrt_session_t **out_session) {
+  if (!out_session)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "mlcrt_session_create_with_pool: out_session is "
+                             "NULL");
+  *out_session = NULL;
+  if (!model || !pool)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "mlcrt_session_create_with_pool: %s is NULL",
+                             model ? "pool" : "model");
+  return create(model, 0, pool, out_session);
 }
 
 void mlcrt_session_release(mlcrt_session_t *session) {
@@ -120,6 +153,7 @@ void mlcrt_session_release(mlcrt_session_t *session) {
   free(session->arena);
   free(session->inputs);
   free(session->bound);
+  free(session->spans);
   free(session->events);
   mlcrt_model_release((mlcrt_model_t *)session->model);
   free(session);
@@ -210,6 +244,7 @@ static mlcrt_status_t *bind(const bind_req_t *r) {
   void **slots = r->output ? s->outputs : s->inputs;
   slots[r->index] = r->data;
   s->bound[(r->output ? s->model->desc->num_inputs : 0) + r->index] = true;
+  s->disjoint = false;
   return NULL;
 }
 
@@ -243,6 +278,30 @@ mlcrt_status_t *mlcrt_session_bind_output_checked(
   return bind(&r);
 }
 
+mlcrt_status_t *mlcrt_session_bind_input_by_name(mlcrt_session_t *session,
+                                                 const char *name,
+                                                 const void *data,
+                                                 size_t nbytes) {
+  if (!session)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "mlcrt_session_bind_input_by_name: session is NULL");
+  int32_t index;
+  mlcrt_status_t *st = mlcrt_model_find_input(session->model, name, &index);
+  return st ? st : mlcrt_session_bind_input(session, index, data, nbytes);
+}
+
+mlcrt_status_t *mlcrt_session_bind_output_by_name(mlcrt_session_t *session,
+                                                  const char *name, void *data,
+                                                  size_t nbytes) {
+  if (!session)
+    return mlcrt_status_make(MLCRT_INVALID_ARGUMENT,
+                             "mlcrt_session_bind_output_by_name: session is "
+                             "NULL");
+  int32_t index;
+  mlcrt_status_t *st = mlcrt_model_find_output(session->model, name, &index);
+  return st ? st : mlcrt_session_bind_output(session, index, data, nbytes);
+}
+
 /* ---- running ------------------------------------------------------------ */
 
 /* Lists every unbound tensor: "input 1 'b', output 0 'sum'". */
@@ -267,6 +326,59 @@ static mlcrt_status_t *check_bound(const mlcrt_session_t *s) {
   return mlcrt_status_make(MLCRT_FAILED_PRECONDITION,
                            "%d tensor%s not bound: %s", missing,
                            missing == 1 ? "" : "s", list);
+}
+
+/* Outputs are written while inputs (and earlier outputs) are still read,
+ * so an output that shares a byte with any other bound buffer gives wrong
+ * results; inputs may share memory with each other.  Sorting the ranges by
+ * start, one sweep finds a conflict: the earlier range reaching furthest
+ * overlaps the current one if any earlier range does. */
+static int span_cmp(const void *a, const void *b) {
+  const span_t *x = a, *y = b;
+  return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : 0;
+}
+
+static mlcrt_status_t *overlap_error(const mlcrt_session_t *s,
+                                     const span_t *a, const span_t *b) {
+  const mlc_abi_model_t *d = s->model->desc;
+  if (!a->output) { /* name the output first */
+    const span_t *t = a;
+    a = b;
+    b = t;
+  }
+  const char *an = d->outputs[a->index].name;
+  const char *bn = b->output ? d->outputs[b->index].name : d->inputs[b->index].name;
+  return mlcrt_status_make(
+      MLCRT_INVALID_ARGUMENT,
+      "output %d '%s' overlaps %s %d '%s'%s: an output's buffer must not "
+      "share memory with an input or another output (the model writes "
+      "outputs while it still reads inputs)",
+      a->index, an, b->output ? "output" : "input", b->index, bn,
+      a->begin == b->begin && a->end == b->end ? " (the same buffer)" : "");
+}
+
+static mlcrt_status_t *check_overlap(mlcrt_session_t *s) {
+  const mlc_abi_model_t *d = s->model->desc;
+  size_t n = 0;
+  for (int32_t k = 0; k < d->num_inputs + d->num_outputs; k++) {
+    bool out = k >= d->num_inputs;
+    int32_t i = out ? k - d->num_inputs : k;
+    const void *p = out ? s->outputs[i] : s->inputs[i];
+    uint64_t len = out ? d->outputs[i].nbytes : d->inputs[i].nbytes;
+    if (!p || !len) continue;
+    uintptr_t b = (uintptr_t)p, e = b + (uintptr_t)len;
+    s->spans[n++] = (span_t){b, e < b ? UINTPTR_MAX : e, i, out};
+  }
+  qsort(s->spans, n, sizeof *s->spans, span_cmp);
+  const span_t *far_any = NULL, *far_out = NULL;
+  for (size_t k = 0; k < n; k++) {
+    const span_t *c = &s->spans[k];
+    const span_t *hit = c->output ? far_any : far_out;
+    if (hit && c->begin < hit->end) return overlap_error(s, hit, c);
+    if (!far_any || c->end > far_any->end) far_any = c;
+    if (c->output && (!far_out || c->end > far_out->end)) far_out = c;
+  }
+  return NULL;
 }
 
 /* ---- profiling ------------------------------------------------------------ */
@@ -343,6 +455,8 @@ mlcrt_status_t *mlcrt_session_run(mlcrt_session_t *session) {
                              "mlcrt_session_run: session is NULL");
   const mlcrt_model_t *m = session->model;
   mlcrt_status_t *st = check_bound(session);
+  if (!st && !session->disjoint && !(st = check_overlap(session)))
+    session->disjoint = true; /* until the next bind */
   if (st) return mlcrt_status_annotate(st, "running model '%s'",
                                        mlcrt_model_name(m));
   if (session->exec.on_call && (st = reserve_events(session)))

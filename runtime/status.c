@@ -5,6 +5,7 @@
  * returned instead; mlcrt_status_free() recognises it and leaves it alone.
  * The static status is never written, so it is safe to share across threads.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,31 @@ const char *mlcrt_dtype_name(int32_t dtype) {
 size_t mlcrt_dtype_size(int32_t dtype) {
   const dtype_entry_t *e = dtype_find(dtype);
   return e ? e->size : 0;
+}
+
+void mlcrt_escape(const char *s, char *buf, size_t len) {
+  if (!len) return;
+  size_t n = 0;
+  bool cut = false;
+  for (; s && *s && !cut; s++) {
+    unsigned char c = (unsigned char)*s;
+    char one[8];
+    if (c == '\'' || c == '\\') snprintf(one, sizeof one, "\\%c", c);
+    else if (c < 0x20 || c >= 0x7f) snprintf(one, sizeof one, "\\x%02x", c);
+    else snprintf(one, sizeof one, "%c", c);
+    size_t k = strlen(one);
+    cut = n + k + 1 > len;
+    if (!cut) {
+      memcpy(buf + n, one, k);
+      n += k;
+    }
+  }
+  if (cut && len >= 4) {
+    if (n > len - 4) n = len - 4;
+    memcpy(buf + n, "...", 3);
+    n += 3;
+  }
+  buf[n] = '\0';
 }
 
 void mlcrt_tensor_describe(const mlc_abi_tensor_t *t, char *buf, size_t len) {

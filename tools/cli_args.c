@@ -94,7 +94,10 @@ static const char compile_help[] =
     "  --emit KIND            so | obj | llvm | asm | graph | tile (default:\n"
     "                         from OUT's extension .o .ll .s, else so)\n"
     "  --target NAME          target description (default host)\n"
-    "  --cpu NAME             LLVM CPU name overriding the target's\n"
+    "  --cpu NAME             CPU to compile for: host (default: this\n"
+    "                         machine), generic, x86-64-v2, x86-64-v3,\n"
+    "                         x86-64-v4, or an LLVM CPU name (skylake...);\n"
+    "                         the library will not load on an older CPU\n"
     "  --dim NAME=N           size of symbolic input dim NAME (repeatable;\n"
     "                         unbound dims get 1)\n"
     "  --const NAME=FILE      freeze input NAME to the tensor in FILE (.npy\n"
@@ -110,7 +113,8 @@ static const char compile_help[] =
     "  --verify-each          run the IR verifier after every pass\n"
     "  --time-passes          print each pass's time to stderr\n"
     "  --weights-limit BYTES  embed weights up to this size, else write\n"
-    "                         OUT.weights (suffixes k, M, G; default 256M)\n"
+    "                         OUT.weights (suffixes k, M, G; default 256M;\n"
+    "                         0: always OUT.weights)\n"
     "  --no-header            do not write the C header beside OUT\n"
     "  -h, --help, --version\n";
 
@@ -403,6 +407,7 @@ int mlc_cli_parse_compile(int argc, char **argv, FILE *out, FILE *err,
   memset(o, 0, sizeof *o);
   o->opts.opt_level = 2;
   o->opts.write_header = true;
+  o->opts.weights_embed_limit = -1; /* the backend's default */
   scanner_t s = {argc, 1, argv, compile_specs, false, err, "compile"};
   bool emit_given = false;
   int id, r;

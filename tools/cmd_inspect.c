@@ -1,9 +1,12 @@
 /* `mlc inspect`: describes an ONNX model or a compiled model library.
  *
- * A file starting with the ELF magic is a compiled model: it is opened
+ * A file starting with the ELF magic is a compiled model: it is checked as
+ * libmlcrt checks a library before loading it (runtime/elf.c), opened
  * with dlopen and its descriptor (model_abi.h) printed as is, without
  * loading weights; from ABI 2 on that includes the call table (each call's
- * kernel, tiles, flops and ONNX nodes, the names as JSON strings).  Anything else is imported as ONNX: inputs and outputs
+ * kernel, tiles, flops and ONNX nodes, the names as JSON strings), from
+ * ABI 3 the CPU it was compiled for, the CPU features it needs (and those
+ * this machine lacks) and its build id.  Anything else is imported as ONNX: inputs and outputs
  * as declared, the op histogram and parameter count of the imported graph,
  * then shape inference (symbolic dims bound as for compile) for the FLOPs
  * estimate.  With --dot only the Graphviz rendering (of the graph after
@@ -15,6 +18,8 @@
 #include "ir/target.h"
 #include "mlc/model_abi.h"
 #include "passes/pass.h"
+#include "runtime/cpu_check.h"
+#include "runtime/elf_check.h"
 #include "tools/cli.h"
 #include "tools/graph_stats.h"
 #include "tools/profile.h"
@@ -39,6 +44,28 @@ static void print_abi_tensor(const mlc_abi_tensor_t *t) {
   printf("]  %llu bytes\n", (unsigned long long)t->nbytes);
 }
 
+/* The CPU a version-3 model was compiled for, the features it needs and
+ * whether this machine has them (as libmlcrt's load check decides). */
+static void print_cpu(const mlc_abi_model_t *m) {
+  char list[1024], missing[1024];
+  printf("cpu:      %s\n", m->cpu ? m->cpu : "?");
+  mlcrt_cpu_format(m->cpu_features, list, sizeof list);
+  printf("features: %s\n", m->cpu_features ? list : "(x86-64 baseline only)");
+  uint64_t have;
+  mlcrt_status_t *st = mlcrt_cpu_available(&have);
+  if (st) {
+    printf("          (this CPU: %s)\n", mlcrt_status_message(st));
+    mlcrt_status_free(st);
+  } else if (m->cpu_features & ~have) {
+    mlcrt_cpu_format(m->cpu_features & ~have, missing, sizeof missing);
+    printf("          (this CPU lacks: %s; the model will not load here)\n",
+           missing);
+  }
+  printf("build:    ");
+  for (int i = 0; i < 16; i++) printf("%02x", m->build_id[i]);
+  printf("\n");
+}
+
 static void print_descriptor(const mlc_abi_model_t *m) {
   printf("model:    %s\n", m->name ? m->name : "?");
   printf("target:   %s\n", m->target ? m->target : "?");
@@ -53,6 +80,7 @@ static void print_descriptor(const mlc_abi_model_t *m) {
   printf("weights:  %llu bytes, %s%s\n", (unsigned long long)m->weights_bytes,
          m->weights_file ? "file " : "embedded",
          m->weights_file ? m->weights_file : "");
+  if (m->abi_version >= 3) print_cpu(m);
   if (m->abi_version < 2) return;
   printf("calls (%d):\n", (int)m->num_calls);
   for (int32_t i = 0; i < m->num_calls && m->calls; i++) {
@@ -68,6 +96,9 @@ static void print_descriptor(const mlc_abi_model_t *m) {
 }
 
 static mlc_status_t *inspect_library(const char *path) {
+  /* The runtime's check first: dlopen of a truncated file faults. */
+  mlc_status_t *chk = mlc_cli_from_rt(mlcrt_elf_check_file(path));
+  if (chk) return mlc_status_annotate(chk, "%s", path);
   char buf[4096];
   snprintf(buf, sizeof buf, "%s%s", strchr(path, '/') ? "" : "./", path);
   void *h = dlopen(buf, RTLD_NOW | RTLD_LOCAL);
@@ -79,8 +110,9 @@ static mlc_status_t *inspect_library(const char *path) {
   if (!m)
     st = MLC_ERR(INVALID_MODEL, "%s: not an mlc model (no mlc_model_get)", path);
   else if (m->abi_version < MLC_ABI_VERSION_MIN || m->abi_version > MLC_ABI_VERSION ||
-           m->struct_size < (m->abi_version == 1 ? MLC_ABI_MODEL_V1_SIZE
-                                                 : sizeof(mlc_abi_model_t)))
+           m->struct_size < (m->abi_version == 1   ? MLC_ABI_MODEL_V1_SIZE
+                             : m->abi_version == 2 ? MLC_ABI_MODEL_V2_SIZE
+                                                   : sizeof(mlc_abi_model_t)))
     st = MLC_ERR(INVALID_MODEL, "%s: model ABI %u (size %u), this mlc reads "
                  "ABI %u to %u", path, m->abi_version, m->struct_size,
                  MLC_ABI_VERSION_MIN, MLC_ABI_VERSION);

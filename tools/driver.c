@@ -184,9 +184,12 @@ static mlc_status_t *make_ctx(const mlc_compile_options_t *o,
       !mlc_pass_find(o->print_after) && !mlc_tpass_find(o->print_after))
     return MLC_ERR(INVALID_ARGUMENT, "--print-after: no pass named '%s'",
                    o->print_after);
-  /* The lookup's message names the target and lists the known ones. */
+  /* The lookup's message names the target and lists the known ones; the
+   * backend checks the CPU and derives what follows from it. */
   MLC_RETURN_IF(
       mlc_target_lookup(o->target ? o->target : "host", o->cpu, target));
+  const mlc_backend_t *be = mlc_backend_for(target);
+  if (be && be->resolve_cpu) MLC_RETURN_IF(be->resolve_cpu(target));
   *ctx = (mlc_pass_ctx_t){
       .target = target,
       .opt_level = o->opt_level,

@@ -44,7 +44,9 @@ typedef struct mlc_compile_options {
   const char *print_after;
   bool verify_each, time_passes;
   bool write_header;        /* <output minus extension>.h beside the output */
-  int64_t weights_embed_limit; /* 0: default */
+  int64_t weights_embed_limit; /* embed weights up to this many bytes, else
+                                  write OUT.weights; 0: always the side file;
+                                  negative: the default (256 MiB) */
   FILE *diag;               /* notes and warnings; NULL: stderr */
 } mlc_compile_options_t;
 

@@ -105,9 +105,29 @@ mlc_status_t *mlc_cli_write_tensor(const char *dir, const char *file_stem,
   return NULL;
 }
 
+/* An ONNX ModelProto starts with field 1 (ir_version, a varint): 0x08. */
+static bool looks_like_onnx(const char *path) {
+  if (has_suffix(path, ".onnx")) return true;
+  FILE *f = fopen(path, "rb");
+  if (!f) return false;
+  int c = fgetc(f);
+  fclose(f);
+  return c == 0x08;
+}
+
 mlc_status_t *mlc_cli_load_model(const char *path, mlcrt_model_t **out) {
   /* The runtime's message names the file. */
-  return mlc_cli_from_rt(mlcrt_model_load(path, out));
+  mlc_status_t *st = mlc_cli_from_rt(mlcrt_model_load(path, out));
+  if (st && strstr(mlc_status_message(st), "no ELF header") &&
+      looks_like_onnx(path)) {
+    mlc_status_t *hint = mlc_status_make(
+        mlc_status_code(st), "%s; '%s' looks like an ONNX model: compile "
+        "it first (mlc compile %s -o MODEL.so) and run the library", mlc_status_message(st),
+        path, path);
+    mlc_status_free(st);
+    st = hint;
+  }
+  return st;
 }
 
 /* ---- inputs ------------------------------------------------------------ */

@@ -28,6 +28,7 @@ static mlc_status_t *llvm_supports(const mlc_tkernel_t *k, const mlc_target_t *t
 const mlc_backend_t mlc_backend_llvm_cpu = {
     .name = "llvm-cpu",
     .kind = MLC_TARGET_CPU,
+    .resolve_cpu = mlc_llvm_resolve_cpu,
     .supports = llvm_supports,
     .emit = mlc_llvm_emit,
 };

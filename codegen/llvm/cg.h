@@ -10,6 +10,7 @@
 #define MLC_CODEGEN_LLVM_CG_H
 
 #include <llvm-c/Core.h>
+#include <llvm-c/TargetMachine.h>
 #include <stdbool.h>
 
 #include "base/status.h"
@@ -28,7 +29,25 @@ typedef struct mlc_cg {
   const mlc_target_t *target;
   const char *model_name;   /* sanitized C identifier */
   bool weights_embedded;    /* the blob is linked in as <model>_weights */
+  bool weak_generic_getter; /* mlc_model_get weak (an object file) */
+  const char *cpu;          /* LLVM CPU name the code is compiled for */
+  uint64_t cpu_features;    /* MLC_ABI_X86_* bits it may use */
+  const uint8_t *build_id;  /* 16 random bytes of this compile */
 } mlc_cg_t;
+
+/* Registers LLVM's X86 target (idempotent; cpu.c). */
+void mlc_llvm_init(void);
+/* The CPU name and feature string LLVM gets for t: "host" resolved with
+ * LLVM's host detection, "+64bit" stated for other x86-64 CPUs; an
+ * unknown CPU name is an MLC_INVALID_ARGUMENT error. */
+mlc_status_t *mlc_llvm_target_cpu(const mlc_target_t *t, char *cpu,
+                                  size_t cpu_len, char *features,
+                                  size_t features_len);
+/* The MLC_ABI_X86_* bits LLVM enables for functions with this target-cpu
+ * and target-features, asked of the inliner (cpu.c). */
+mlc_status_t *mlc_llvm_cpu_features(LLVMTargetMachineRef tm, const char *triple,
+                                    const char *cpu, const char *features,
+                                    uint64_t *out_bits);
 
 /* Emits `void <kernel->name>(void *ctx, int64_t begin, int64_t end)` as an
  * internal function; *out_fn receives it.  Errors name the kernel. */

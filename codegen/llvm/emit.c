@@ -1,13 +1,17 @@
 /* mlc_llvm_emit: program -> LLVM module -> file.
  *
- * Steps: a target machine for the target (PIC; cpu "host" resolved with
- * LLVM's host detection), the module (kernels, then the host plan and the
- * descriptor), LLVMVerifyModule, the new pass manager ("default<On>" with
- * loop and SLP vectorization at O2+), then the requested output.  Weights:
- * the packed blob is embedded by assembling a tiny `.S` with `.incbin`
- * (never an LLVM constant) when it fits opts->weights_embed_limit, else it
- * goes to "<output>.weights" (descriptor: weights_file + FNV-1a hash).
- * Intermediate files live in a private mkdtemp folder, always removed.
+ * Steps: a target machine for the target (PIC; cpu and features from
+ * cpu.c, which also finds the CPU features the code may use), the module
+ * (kernels, then the host plan and the descriptor with a random build id),
+ * LLVMVerifyModule, the new pass manager ("default<On>" with loop and SLP
+ * vectorization at O2+), then the requested output.  Weights: the packed
+ * blob is embedded by assembling a tiny `.S` with `.incbin` (never an LLVM
+ * constant) when it fits opts->weights_embed_limit, else it goes to
+ * "<output>.weights" after a header with the build id.  The output and the
+ * side file are written to temporary files beside them and renamed over
+ * them at the end (publish), so a process that has the old ones mapped
+ * keeps them.  Intermediate files live in a private mkdtemp folder,
+ * always removed.
  * With opts->time_out, each step reports its time there (--time-passes):
  * "llvm: weights", "llvm: emit ir", "llvm: optimize", "llvm: object" (or
  * "llvm: write ir"/"llvm: assembly"), "link", "header".
@@ -21,12 +25,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/timer.h"
 #include "codegen/header.h"
 #include "codegen/llvm.h"
 #include "codegen/llvm/cg.h"
 #include "codegen/llvm/tools.h"
+#include "mlc/model_abi.h"
 
 #define DEFAULT_EMBED_LIMIT ((int64_t)256 << 20)
 
@@ -42,6 +48,11 @@ typedef struct emit {
   uint64_t hash;
   char cpu[128];         /* resolved LLVM CPU name */
   char features[4096];   /* resolved feature string */
+  uint64_t cpu_features; /* MLC_ABI_X86_* bits LLVM enables for them */
+  uint8_t build_id[16];  /* random per compile */
+  char out_tmp[4200];    /* the output, written here, renamed at the end */
+  char weights_tmp[4200]; /* the side weights file, likewise ("": none) */
+  char weights_path[4200]; /* <output>.weights */
   char *diag_error; /* first error diagnostic LLVM reported, or NULL */
 } emit_t;
 
@@ -58,15 +69,6 @@ static void on_diagnostic(LLVMDiagnosticInfoRef di, void *ctx) {
 static const char *tmp_path(emit_t *e, const char *name) {
   snprintf(e->path, sizeof e->path, "%s/%s", e->tmp, name);
   return e->path;
-}
-
-static void llvm_init_once(void) {
-  /* LLVM's target registry: idempotent, done by every entry point. */
-  LLVMInitializeX86TargetInfo();
-  LLVMInitializeX86Target();
-  LLVMInitializeX86TargetMC();
-  LLVMInitializeX86AsmPrinter();
-  LLVMInitializeX86AsmParser();
 }
 
 mlc_status_t *mlc_llvm_host_cpu(char *name, size_t name_len, char *features,
@@ -89,29 +91,22 @@ static mlc_status_t *make_tm(emit_t *e, LLVMTargetMachineRef *out) {
     LLVMDisposeMessage(msg);
     return st;
   }
-  bool host = t->cpu && strcmp(t->cpu, "host") == 0;
-  char *cpu = host ? LLVMGetHostCPUName() : NULL;
-  char *feat = host && (!t->features || !*t->features) ? LLVMGetHostCPUFeatures() : NULL;
+  MLC_RETURN_IF(mlc_llvm_target_cpu(t, e->cpu, sizeof e->cpu, e->features,
+                                    sizeof e->features));
   static const LLVMCodeGenOptLevel levels[4] = {
       LLVMCodeGenLevelNone, LLVMCodeGenLevelLess, LLVMCodeGenLevelDefault,
       LLVMCodeGenLevelAggressive};
   int lvl = e->o->opt_level < 0 ? 0 : e->o->opt_level > 3 ? 3 : e->o->opt_level;
-  snprintf(e->cpu, sizeof e->cpu, "%s", cpu ? cpu : (t->cpu ? t->cpu : ""));
-  const char *fs = feat ? feat : (t->features ? t->features : "");
-  /* An x86-64 subtarget must have 64-bit mode; LLVM aborts on a CPU name
-   * it does not know ("64-bit code requested on a subtarget that doesn't
-   * support it") unless the feature is explicit.  With it, an unknown
-   * --cpu gets LLVM's "not a recognized processor" warning and generic
-   * code instead of killing the process. */
-  bool x86_64 = strncmp(t->triple, "x86_64", 6) == 0;
-  snprintf(e->features, sizeof e->features, "%s%s%s",
-           x86_64 && !host ? "+64bit" : "", x86_64 && !host && *fs ? "," : "", fs);
   *out = LLVMCreateTargetMachine(target, t->triple, e->cpu, e->features, levels[lvl],
                                  LLVMRelocPIC, LLVMCodeModelDefault);
-  LLVMDisposeMessage(cpu);
-  LLVMDisposeMessage(feat);
   if (!*out) return MLC_ERR(UNSUPPORTED, "target %s: no LLVM target machine", t->name);
-  return NULL;
+  mlc_status_t *st = mlc_llvm_cpu_features(*out, t->triple, e->cpu, e->features,
+                                           &e->cpu_features);
+  if (st) {
+    LLVMDisposeTargetMachine(*out);
+    *out = NULL;
+  }
+  return st;
 }
 
 static void cg_init(mlc_cg_t *cg, emit_t *e, LLVMTargetMachineRef tm) {
@@ -141,6 +136,10 @@ static void cg_init(mlc_cg_t *cg, emit_t *e, LLVMTargetMachineRef tm) {
   cg->target = e->t;
   cg->model_name = e->model;
   cg->weights_embedded = e->embed;
+  cg->weak_generic_getter = e->o->emit == MLC_EMIT_OBJ;
+  cg->cpu = e->cpu;
+  cg->cpu_features = e->cpu_features;
+  cg->build_id = e->build_id;
 }
 
 /* After a failed module verification: which kernel, and LLVM's words. */
@@ -263,8 +262,29 @@ static mlc_status_t *assemble_weights(emit_t *e, const void *blob) {
   return NULL;
 }
 
+/* The side file: header (build id) and blob, into a temporary sibling of
+ * "<output>.weights" that emit renames over it once all else succeeded. */
+static mlc_status_t *write_side_file(emit_t *e, const void *blob, size_t n) {
+  snprintf(e->weights_path, sizeof e->weights_path, "%s.weights",
+           e->o->output_path);
+  mlc_abi_weights_header_t h;
+  memset(&h, 0, sizeof h);
+  memcpy(h.magic, MLC_ABI_WEIGHTS_MAGIC, sizeof h.magic);
+  h.version = MLC_ABI_WEIGHTS_VERSION;
+  h.header_bytes = sizeof h;
+  h.weights_bytes = n;
+  memcpy(h.build_id, e->build_id, sizeof h.build_id);
+  MLC_RETURN_IF(mlc_cg_tmp_sibling(e->weights_path, e->weights_tmp,
+                                   sizeof e->weights_tmp));
+  MLC_RETURN_IF(mlc_cg_write_file2(e->weights_tmp, &h, sizeof h, blob, n));
+  const char *slash = strrchr(e->weights_path, '/');
+  e->weights_file = strdup(slash ? slash + 1 : e->weights_path);
+  return e->weights_file ? NULL : MLC_ERR(OUT_OF_MEMORY, "weights file name");
+}
+
 /* Packs the blob; embeds it (weights.o in the temp folder) or writes the
- * side file; fills e->embed, e->weights_file and e->hash. */
+ * side file; fills e->embed, e->weights_file and e->hash.  A negative
+ * limit means the default; 0 sends any weights to a side file. */
 static mlc_status_t *prepare_weights(emit_t *e) {
   int64_t n = e->p->weights_bytes;
   if (n <= 0) return NULL;
@@ -272,20 +292,13 @@ static mlc_status_t *prepare_weights(emit_t *e) {
   if (!blob) return MLC_ERR(OUT_OF_MEMORY, "weights blob of %lld bytes", (long long)n);
   mlc_program_pack_weights(e->p, blob);
   e->hash = mlc_fnv1a64(blob, (size_t)n);
-  int64_t limit = e->o->weights_embed_limit > 0 ? e->o->weights_embed_limit
-                                                : DEFAULT_EMBED_LIMIT;
+  int64_t limit = e->o->weights_embed_limit >= 0 ? e->o->weights_embed_limit
+                                                 : DEFAULT_EMBED_LIMIT;
   mlc_status_t *st = NULL;
   e->embed = n <= limit;
   bool linked = e->o->emit == MLC_EMIT_SO || e->o->emit == MLC_EMIT_OBJ;
-  if (e->embed && linked) {
-    st = assemble_weights(e, blob);
-  } else if (!e->embed) {
-    snprintf(e->path, sizeof e->path, "%s.weights", e->o->output_path);
-    st = mlc_cg_write_file(e->path, blob, (size_t)n);
-    const char *slash = strrchr(e->path, '/');
-    e->weights_file = strdup(slash ? slash + 1 : e->path);
-    if (!st && !e->weights_file) st = MLC_ERR(OUT_OF_MEMORY, "weights file name");
-  }
+  if (e->embed && linked) st = assemble_weights(e, blob);
+  else if (!e->embed) st = write_side_file(e, blob, (size_t)n);
   free(blob);
   return st;
 }
@@ -298,7 +311,7 @@ static mlc_status_t *link_output(emit_t *e) {
   snprintf(wobj, sizeof wobj, "%s/weights.o", e->tmp);
   snprintf(log, sizeof log, "%s/link.log", e->tmp);
   bool w = e->embed && e->p->weights_bytes > 0;
-  const char *out = e->o->output_path;
+  const char *out = e->out_tmp;
   if (e->o->emit == MLC_EMIT_SO) {
     const char *args[] = {"-shared", "-o", out, obj, w ? wobj : "-lm", "-lm", NULL};
     return mlc_cg_run_cc(e->o->cc, args, log);
@@ -308,7 +321,7 @@ static mlc_status_t *link_output(emit_t *e) {
 }
 
 static mlc_status_t *write_output(emit_t *e, mlc_cg_t *cg, LLVMTargetMachineRef tm) {
-  const char *out = e->o->output_path;
+  const char *out = e->out_tmp;
   switch (e->o->emit) {
   case MLC_EMIT_LLVM: {
     char *msg = NULL;
@@ -359,25 +372,49 @@ static mlc_status_t *emit_in_tmp(emit_t *e) {
   return st;
 }
 
+/* Renames the finished files over the outputs: the weights first, so a
+ * runtime that loads the new library finds its weights (one that loads in
+ * between sees the old library with new weights and says so).  Files that
+ * are loaded keep their old inode, so running sessions are unaffected. */
+static mlc_status_t *publish(emit_t *e) {
+  if (e->weights_tmp[0]) {
+    MLC_RETURN_IF(mlc_cg_rename(e->weights_tmp, e->weights_path));
+    e->weights_tmp[0] = '\0';
+  }
+  MLC_RETURN_IF(mlc_cg_rename(e->out_tmp, e->o->output_path));
+  e->out_tmp[0] = '\0';
+  return NULL;
+}
+
 mlc_status_t *mlc_llvm_emit(const mlc_program_t *p, const mlc_target_t *t,
                             const mlc_codegen_options_t *opts) {
   if (!p || !p->graph || !t || !opts || !opts->output_path)
     return MLC_ERR(INVALID_ARGUMENT, "mlc_llvm_emit: missing program, target or output");
   if (t->kind != MLC_TARGET_CPU)
     return MLC_ERR(INVALID_ARGUMENT, "target %s is not a CPU target", t->name);
-  llvm_init_once();
-  emit_t e = {.p = p, .t = t, .o = opts};
-  mlc_codegen_c_ident(opts->model_name ? opts->model_name : p->graph->name, e.model,
-                      sizeof e.model);
-  MLC_RETURN_IF(mlc_cg_tmpdir_create(e.tmp, sizeof e.tmp));
-  mlc_status_t *st = emit_in_tmp(&e);
-  mlc_cg_tmpdir_remove(e.tmp);
+  mlc_llvm_init();
+  emit_t *e = calloc(1, sizeof *e);
+  if (!e) return MLC_ERR(OUT_OF_MEMORY, "emitting %s", opts->output_path);
+  *e = (emit_t){.p = p, .t = t, .o = opts};
+  mlc_codegen_c_ident(opts->model_name ? opts->model_name : p->graph->name, e->model,
+                      sizeof e->model);
+  mlc_cg_random(e->build_id, sizeof e->build_id);
+  mlc_status_t *st = mlc_cg_tmp_sibling(opts->output_path, e->out_tmp, sizeof e->out_tmp);
+  if (!st) st = mlc_cg_tmpdir_create(e->tmp, sizeof e->tmp);
+  if (!st) {
+    st = emit_in_tmp(e);
+    mlc_cg_tmpdir_remove(e->tmp);
+  }
   double t0 = mlc_timer_now_ms();
+  if (!st) st = publish(e);
   if (!st && opts->header_path) {
-    st = mlc_codegen_write_header(p, e.model, opts->header_path);
+    st = mlc_codegen_write_header(p, e->model, opts->header_path);
     mlc_timer_lap(opts->time_out, "header", &t0);
   }
-  free(e.weights_file);
-  free(e.diag_error);
+  if (e->out_tmp[0]) unlink(e->out_tmp);
+  if (e->weights_tmp[0]) unlink(e->weights_tmp);
+  free(e->weights_file);
+  free(e->diag_error);
+  free(e);
   return mlc_status_annotate(st, "emitting %s", opts->output_path);
 }

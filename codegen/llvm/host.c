@@ -9,7 +9,8 @@
  *   the descriptor (mlc_abi_model_t, include/mlc/model_abi.h), a constant,
  *       with the call table: per call of the plan, the kernel's name, the
  *       ONNX nodes it computes, its tile count and flops;
- *   mlc_model_get / <model>_model_get       exported, return the descriptor;
+ *   mlc_model_get / <model>_model_get       exported, return the descriptor
+ *       (mlc_model_get is weak in an object file, so models link together);
  *   <model>_run(workspace, weights, in0.., out0..)   exported, typed entry
  *       for static linking: single-threaded, weights NULL = embedded blob.
  * The descriptor layout is built from LLVM struct types whose natural
@@ -324,14 +325,23 @@ static LLVMValueRef call_table(mlc_cg_t *cg) {
   return private_global(cg, arr, ".calls");
 }
 
+static LLVMValueRef build_id(mlc_cg_t *cg) {
+  LLVMValueRef b[16];
+  for (int i = 0; i < 16; i++)
+    b[i] = LLVMConstInt(cg->t_i8, cg->build_id ? cg->build_id[i] : 0, 0);
+  return LLVMConstArray2(cg->t_i8, b, 16);
+}
+
+/* mlc_abi_model_t, version 3: the fields in declaration order. */
 static LLVMValueRef emit_descriptor(mlc_cg_t *cg, const char *weights_file,
                                     uint64_t weights_hash, LLVMValueRef calls) {
   const mlc_graph_t *g = cg->prog->graph;
   LLVMTypeRef P = cg->t_ptr, I32 = cg->t_i32, I64 = cg->t_i64;
-  LLVMTypeRef ft[19] = {I32, I32, P, P, P, I32, I32, P, P, I64, I64, I64, P, P, I64, P,
-                        I32, I32, P};
-  LLVMTypeRef mt = LLVMStructTypeInContext(cg->ctx, ft, 19, 0);
-  LLVMValueRef f[19] = {
+  enum { NF = 22 };
+  LLVMTypeRef ft[NF] = {I32, I32, P, P, P, I32, I32, P, P, I64, I64, I64, P, P, I64, P,
+                        I32, I32, P, P, I64, LLVMArrayType2(cg->t_i8, 16)};
+  LLVMTypeRef mt = LLVMStructTypeInContext(cg->ctx, ft, NF, 0);
+  LLVMValueRef f[NF] = {
       i32c(cg, MLC_ABI_VERSION), i32c(cg, sizeof(mlc_abi_model_t)),
       cstr(cg, cg->model_name), cstr(cg, MLC_PRODUCER), cstr(cg, cg->target->name),
       i32c(cg, g->inputs.len), i32c(cg, g->outputs.len),
@@ -341,8 +351,9 @@ static LLVMValueRef emit_descriptor(mlc_cg_t *cg, const char *weights_file,
       i64c(cg, (uint64_t)cg->prog->weights_bytes), weights_symbol(cg),
       cstr(cg, weights_file), i64c(cg, weights_hash),
       LLVMGetNamedFunction(cg->mod, "run"),
-      i32c(cg, cg->prog->kernels.len), i32c(cg, 0), calls};
-  LLVMValueRef d = private_global(cg, LLVMConstNamedStruct(mt, f, 19), "mlc_descriptor");
+      i32c(cg, cg->prog->kernels.len), i32c(cg, 0), calls,
+      cstr(cg, cg->cpu ? cg->cpu : ""), i64c(cg, cg->cpu_features), build_id(cg)};
+  LLVMValueRef d = private_global(cg, LLVMConstNamedStruct(mt, f, NF), "mlc_descriptor");
   LLVMSetLinkage(d, LLVMInternalLinkage);
   LLVMSetAlignment(d, 8);
   return d;
@@ -397,6 +408,10 @@ mlc_status_t *mlc_cg_host(mlc_cg_t *cg, LLVMValueRef *fns,
   }
   emit_getter(cg, "mlc_model_get", desc);
   emit_getter(cg, mget, desc);
+  /* In an object file the generic name is weak, so that several models
+   * link into one program (each reached by its <model>_model_get). */
+  if (cg->weak_generic_getter && strcmp(mget, "mlc_model_get") != 0)
+    LLVMSetLinkage(LLVMGetNamedFunction(cg->mod, "mlc_model_get"), LLVMWeakAnyLinkage);
   emit_typed_run(cg, mrun);
   free(mget);
   free(mrun);

@@ -5,6 +5,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <sys/random.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +60,71 @@ mlc_status_t *mlc_cg_write_file(const char *path, const void *data, size_t n) {
   if (w != n || rc != 0)
     return MLC_ERR(IO_ERROR, "writing %s: %s", path, strerror(errno));
   return NULL;
+}
+
+mlc_status_t *mlc_cg_write_file2(const char *path, const void *a, size_t na,
+                                 const void *b, size_t nb) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return MLC_ERR(IO_ERROR, "%s: %s", path, strerror(errno));
+  bool ok = (!na || fwrite(a, 1, na, f) == na) && (!nb || fwrite(b, 1, nb, f) == nb);
+  int rc = fclose(f);
+  if (!ok || rc != 0)
+    return MLC_ERR(IO_ERROR, "writing %s: %s", path, strerror(errno));
+  return NULL;
+}
+
+void mlc_cg_random(void *out, size_t n) {
+  unsigned char *p = out;
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = getrandom(p + got, n - got, 0);
+    if (r > 0) got += (size_t)r;
+    else if (r < 0 && errno == EINTR) continue;
+    else break;
+  }
+  if (got == n) return;
+  /* No getrandom (an old kernel or a sandbox): mix what differs between
+   * compiles; the id only has to tell builds apart. */
+  static unsigned counter;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)ts.tv_nsec ^
+               ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40) ^
+               (uint64_t)(uintptr_t)out ^ counter++;
+  for (size_t i = got; i < n; i++) {
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    p[i] = (unsigned char)h;
+  }
+}
+
+mlc_status_t *mlc_cg_tmp_sibling(const char *path, char *out, size_t len) {
+  const char *slash = strrchr(path, '/');
+  int dir_len = slash ? (int)(slash - path + 1) : 0;
+  const char *base = slash ? slash + 1 : path;
+  for (int tries = 0; tries < 64; tries++) {
+    unsigned char r[6];
+    mlc_cg_random(r, sizeof r);
+    int n = snprintf(out, len, "%.*s.%s.tmp-%02x%02x%02x%02x%02x%02x", dir_len,
+                     path, base, r[0], r[1], r[2], r[3], r[4], r[5]);
+    if (n < 0 || (size_t)n >= len) return MLC_ERR(IO_ERROR, "%s: path too long", path);
+    int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0) {
+      close(fd);
+      return NULL;
+    }
+    if (errno != EEXIST)
+      return MLC_ERR(IO_ERROR, "creating a temporary file beside %s: %s", path,
+                     strerror(errno));
+  }
+  return MLC_ERR(IO_ERROR, "creating a temporary file beside %s: every name taken",
+                 path);
+}
+
+mlc_status_t *mlc_cg_rename(const char *from, const char *to) {
+  if (rename(from, to) == 0) return NULL;
+  return MLC_ERR(IO_ERROR, "replacing %s: %s", to, strerror(errno));
 }
 
 static char *read_log(const char *path) {

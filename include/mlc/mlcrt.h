@@ -19,8 +19,9 @@
  * give a status whose message names the tensor and what was wrong.
  *
  * Threads: a model may be shared by any number of threads; a session is
- * used by one thread at a time.  Each session owns its scratch arena and
- * its thread pool.
+ * used by one thread at a time.  Each session owns its scratch arena, and
+ * its thread pool unless it was created with a pool shared by several
+ * sessions (mlcrt_pool_create, mlcrt_session_create_with_pool).
  */
 #ifndef MLCRT_H
 #define MLCRT_H
@@ -64,13 +65,21 @@ size_t mlcrt_dtype_size(int32_t dtype);      /* 0 if unknown */
 
 typedef struct mlcrt_model mlcrt_model_t;
 typedef struct mlcrt_session mlcrt_session_t;
+typedef struct mlcrt_pool mlcrt_pool_t;
 
-/* Loads a compiled model library (dlopen) and, when its weights are in a
- * side file, maps that file read-only and checks its size and hash. */
+/* Loads a compiled model library: checks the file (a regular file, an ELF
+ * shared library for this machine, not truncated), dlopens it, checks its
+ * descriptor and that this CPU has the CPU features the model was compiled
+ * to use (MLCRT_INCOMPATIBLE naming the missing ones; MLC_CPU_MASK hides
+ * features, for testing: see docs/c-api.md), and, when its weights are in a
+ * side file, maps that file read-only and checks it belongs to the library
+ * (its header's build id and size; an older model's size and hash).  The
+ * library's constructors run in dlopen: load only libraries you trust. */
 mlcrt_status_t *mlcrt_model_load(const char *path, mlcrt_model_t **out_model);
 /* Wraps a descriptor already linked into the process (see the generated
  * <model>.h): pass `<name>_model_get()`.  `weights_dir` is where a side
- * weights file is looked up (NULL: the current directory). */
+ * weights file is looked up (NULL: the current directory).  The same
+ * checks as mlcrt_model_load, the CPU features included. */
 struct mlc_abi_model;
 mlcrt_status_t *mlcrt_model_from_descriptor(
     const struct mlc_abi_model *descriptor, const char *weights_dir,
@@ -95,7 +104,8 @@ mlcrt_status_t *mlcrt_model_input_info(const mlcrt_model_t *model,
 mlcrt_status_t *mlcrt_model_output_info(const mlcrt_model_t *model,
                                         int32_t index,
                                         mlcrt_tensor_info_t *out_info);
-/* Finds an input or output index by name (MLCRT_NOT_FOUND if none). */
+/* Finds an input or output index by name (MLCRT_NOT_FOUND, listing the
+ * names the model has, if none). */
 mlcrt_status_t *mlcrt_model_find_input(const mlcrt_model_t *model,
                                        const char *name, int32_t *out_index);
 mlcrt_status_t *mlcrt_model_find_output(const mlcrt_model_t *model,
@@ -114,15 +124,49 @@ mlcrt_status_t *mlcrt_session_create(const mlcrt_model_t *model,
                                      mlcrt_session_t **out_session);
 void mlcrt_session_release(mlcrt_session_t *session);
 
+/* One thread pool for many sessions: instead of N-1 worker threads per
+ * session, every session created with mlcrt_session_create_with_pool runs
+ * its kernels on the pool's threads (num_threads as in the session
+ * options: 0 one per online CPU, at most 1024, the calling thread
+ * counted).  The pool runs one kernel at a time: a session whose kernel
+ * finds it busy with another session's runs that kernel on its own
+ * calling thread, so results never depend on who got the pool, and a
+ * process never runs more than num_threads - 1 pool threads besides its
+ * own.  Sessions may run on different threads at once as usual.  The pool
+ * is reference-counted: each session holds a reference, so the creator may
+ * release it at any time; the last release joins the threads. */
+mlcrt_status_t *mlcrt_pool_create(int32_t num_threads,
+                                  mlcrt_pool_t **out_pool);
+void mlcrt_pool_release(mlcrt_pool_t *pool);
+/* Threads the pool runs kernels on, the caller included; 0 for NULL. */
+int32_t mlcrt_pool_num_threads(const mlcrt_pool_t *pool);
+mlcrt_status_t *mlcrt_session_create_with_pool(const mlcrt_model_t *model,
+                                               mlcrt_pool_t *pool,
+                                               mlcrt_session_t **out_session);
+
 /* Binds caller-owned memory, which must stay valid until the next bind of
  * the same tensor or the session's release.  `nbytes` must equal the
- * tensor's size. */
+ * tensor's size.  An output's buffer must not overlap any input's or
+ * another output's (the model writes outputs while it still reads its
+ * inputs, so in-place use gives wrong results): mlcrt_session_run refuses
+ * to run, MLCRT_INVALID_ARGUMENT naming both tensors, while one does.
+ * Binding does not check it, so buffers can be swapped one bind at a
+ * time.  Inputs may share memory with each other. */
 mlcrt_status_t *mlcrt_session_bind_input(mlcrt_session_t *session,
                                          int32_t index, const void *data,
                                          size_t nbytes);
 mlcrt_status_t *mlcrt_session_bind_output(mlcrt_session_t *session,
                                           int32_t index, void *data,
                                           size_t nbytes);
+/* By name: the index of mlcrt_model_find_input/output, then the same
+ * bind (MLCRT_NOT_FOUND, listing the model's names, for an unknown one). */
+mlcrt_status_t *mlcrt_session_bind_input_by_name(mlcrt_session_t *session,
+                                                 const char *name,
+                                                 const void *data,
+                                                 size_t nbytes);
+mlcrt_status_t *mlcrt_session_bind_output_by_name(mlcrt_session_t *session,
+                                                  const char *name, void *data,
+                                                  size_t nbytes);
 /* The checked form: also compares dtype, rank and dims with the model's and
  * says which differs. */
 mlcrt_status_t *mlcrt_session_bind_input_checked(
@@ -132,7 +176,9 @@ mlcrt_status_t *mlcrt_session_bind_output_checked(
     mlcrt_session_t *session, int32_t index, void *data, size_t nbytes,
     int32_t dtype, int32_t rank, const int64_t *dims);
 
-/* Runs the model on the bound tensors. */
+/* Runs the model on the bound tensors: MLCRT_FAILED_PRECONDITION naming
+ * the tensors not bound yet, MLCRT_INVALID_ARGUMENT when an output
+ * overlaps another bound buffer (see above). */
 mlcrt_status_t *mlcrt_session_run(mlcrt_session_t *session);
 
 /* ---- profiling ------------------------------------------------------------

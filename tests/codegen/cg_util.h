@@ -67,7 +67,8 @@ static inline mlc_codegen_options_t cg_opts(cg_fix_t *f, mlc_emit_kind_t kind,
                                             const char *file) {
   snprintf(f->path, sizeof f->path, "%s/%s", f->dir, file);
   return (mlc_codegen_options_t){.emit = kind, .output_path = f->path,
-                                 .model_name = f->g->name, .opt_level = 2};
+                                 .model_name = f->g->name, .opt_level = 2,
+                                 .weights_embed_limit = -1};
 }
 
 static inline void cg_expect_ok(mlc_status_t *st) {

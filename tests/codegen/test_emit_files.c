@@ -143,14 +143,28 @@ static void test_side_file_weights(void **state) {
   char wpath[600];
   snprintf(wpath, sizeof wpath, "%s.weights", f.path);
   size_t n;
-  char *blob = cg_read_file(wpath, &n);
-  assert_int_equal(n, 128);
+  char *file = cg_read_file(wpath, &n);
+  assert_int_equal(n, 64 + 128); /* header, then the blob */
+  mlc_abi_weights_header_t h;
+  memcpy(&h, file, sizeof h);
+  const char *blob = file + sizeof h;
+  assert_memory_equal(h.magic, MLC_ABI_WEIGHTS_MAGIC, 8);
+  assert_int_equal(h.version, MLC_ABI_WEIGHTS_VERSION);
+  assert_int_equal(h.header_bytes, 64);
+  assert_int_equal(h.weights_bytes, 128);
   f.lib = dlopen(f.path, RTLD_NOW | RTLD_LOCAL);
   assert_non_null(f.lib);
   const mlc_abi_model_t *m = ((mlc_abi_model_get_fn)dlsym(f.lib, "side_model_get"))();
   assert_null(m->weights);
   assert_string_equal(m->weights_file, "side.so.weights");
-  assert_int_equal(m->weights_hash, mlc_fnv1a64(blob, n));
+  assert_int_equal(m->weights_hash, mlc_fnv1a64(blob, 128));
+  assert_memory_equal(h.build_id, m->build_id, 16);
+  static const uint8_t zero[16];
+  assert_memory_not_equal(m->build_id, zero, 16);
+  /* No temporary file is left beside the outputs. */
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -q tmp", f.dir);
+  assert_int_not_equal(system(cmd), 0);
   float x[16], y[16];
   for (int i = 0; i < 16; i++) x[i] = (float)i - 3.0f;
   void *ins[1] = {x}, *outs[1] = {y};
@@ -159,7 +173,7 @@ static void test_side_file_weights(void **state) {
   assert_int_equal(m->run(&exec, blob, NULL, ins, outs), 0);
   assert_int_equal(pool.calls, 1);
   for (int i = 0; i < 16; i++) assert_float_equal(y[i], x[i] * (float)(i % 4 + 1) + 1.0f, 1e-6);
-  free(blob);
+  free(file);
   cg_fix_deinit(&f);
 }
 
@@ -259,9 +273,10 @@ static void test_kernels_not_inlined(void **state) {
   cg_fix_deinit(&f);
 }
 
-/* An unknown --cpu must not abort the process inside LLVM (it used to:
- * "64-bit code requested on a subtarget that doesn't support it"); LLVM
- * warns and generates generic x86-64 code. */
+/* An unknown CPU must not abort the process inside LLVM (it used to: "64-bit
+ * code requested on a subtarget that doesn't support it"), nor go to LLVM
+ * to be warned about once per subtarget and compiled as generic code: it is
+ * an error naming what --cpu takes, and no file is written. */
 static void test_unknown_cpu(void **state) {
   (void)state;
   cg_fix_t f;
@@ -269,8 +284,76 @@ static void test_unknown_cpu(void **state) {
   mlc_target_t t;
   cg_expect_ok(mlc_target_lookup("x86_64", "nosuchcpu", &t));
   mlc_codegen_options_t o = cg_opts(&f, MLC_EMIT_SO, "anycpu.so");
+  mlc_status_t *st = mlc_llvm_emit(&f.p, &t, &o);
+  assert_int_equal(mlc_status_code(st), MLC_INVALID_ARGUMENT);
+  assert_non_null(strstr(mlc_status_message(st), "unknown CPU 'nosuchcpu' (use host, generic"));
+  mlc_status_free(st);
+  st = mlc_llvm_resolve_cpu(&t);
+  assert_int_equal(mlc_status_code(st), MLC_INVALID_ARGUMENT);
+  mlc_status_free(st);
+  assert_int_equal(access(f.path, F_OK), -1);
+  /* A 32-bit CPU name still gets 64-bit code, not an abort. */
+  cg_expect_ok(mlc_target_lookup("x86_64", "i686", &t));
   cg_expect_ok(mlc_llvm_emit(&f.p, &t, &o));
   assert_true(cg_file_size(f.path) > 0);
+  cg_fix_deinit(&f);
+}
+
+/* The features LLVM enables for a CPU, as the descriptor records them:
+ * the x86-64 levels exactly as the psABI defines them, named CPUs as LLVM
+ * knows them, and the vector width --cpu implies. */
+static void expect_features(const char *cpu, uint64_t want) {
+  mlc_target_t t;
+  cg_expect_ok(mlc_target_lookup("host", cpu, &t));
+  uint64_t got = 0;
+  cg_expect_ok(mlc_llvm_target_features(&t, &got));
+  if (got != want) fail_msg("--cpu %s: features %llx, wanted %llx", cpu,
+                            (unsigned long long)got, (unsigned long long)want);
+}
+
+#define X86(id) (UINT64_C(1) << MLC_ABI_X86_##id)
+
+static void test_cpu_features(void **state) {
+  (void)state;
+  uint64_t v2 = X86(SSE3) | X86(SSSE3) | X86(SSE4_1) | X86(SSE4_2) | X86(POPCNT);
+  uint64_t v3 = v2 | X86(AVX) | X86(AVX2) | X86(FMA) | X86(F16C) | X86(BMI) |
+                X86(BMI2) | X86(LZCNT) | X86(MOVBE);
+  uint64_t v4 = v3 | X86(AVX512F) | X86(AVX512CD) | X86(AVX512BW) |
+                X86(AVX512DQ) | X86(AVX512VL);
+  expect_features("generic", 0);
+  expect_features("x86-64", 0);
+  expect_features("x86-64-v2", v2);
+  expect_features("x86-64-v3", v3);
+  expect_features("x86-64-v4", v4);
+  expect_features("skylake", v3 | X86(AES) | X86(PCLMUL) | X86(PRFCHW));
+  expect_features("bdver2", v2 | X86(AVX) | X86(FMA) | X86(F16C) | X86(BMI) |
+                                X86(LZCNT) | X86(AES) | X86(PCLMUL) |
+                                X86(PRFCHW) | X86(FMA4) | X86(XOP) |
+                                X86(SSE4A) | X86(TBM));
+  mlc_target_t t;
+  cg_expect_ok(mlc_target_lookup("host", "generic", &t));
+  assert_int_equal(t.vector_bits, 128);
+  assert_false(t.has_fma);
+  cg_expect_ok(mlc_target_lookup("x86_64", "znver3", &t));
+  cg_expect_ok(mlc_llvm_resolve_cpu(&t));
+  assert_int_equal(t.vector_bits, 256);
+  assert_true(t.has_fma);
+  cg_expect_ok(mlc_target_lookup("x86_64", "skylake-avx512", &t));
+  cg_expect_ok(mlc_llvm_resolve_cpu(&t));
+  assert_int_equal(t.vector_bits, 512);
+  /* A compiled library records its CPU and features. */
+  cg_fix_t f;
+  build_scale(&f, "v3model");
+  mlc_target_t v3t;
+  cg_expect_ok(mlc_target_lookup("x86_64-avx2", NULL, &v3t));
+  mlc_codegen_options_t o = cg_opts(&f, MLC_EMIT_SO, "v3model.so");
+  cg_expect_ok(mlc_llvm_emit(&f.p, &v3t, &o));
+  f.lib = dlopen(f.path, RTLD_NOW | RTLD_LOCAL);
+  assert_non_null(f.lib);
+  const mlc_abi_model_t *m = ((mlc_abi_model_get_fn)dlsym(f.lib, "mlc_model_get"))();
+  assert_int_equal(m->abi_version, 3);
+  assert_string_equal(m->cpu, "x86-64-v3");
+  assert_int_equal(m->cpu_features, v3);
   cg_fix_deinit(&f);
 }
 
@@ -303,6 +386,7 @@ int main(void) {
       cmocka_unit_test(test_side_file_weights), cmocka_unit_test(test_errors),
       cmocka_unit_test(test_dedupe),          cmocka_unit_test(test_targets),
       cmocka_unit_test(test_kernels_not_inlined), cmocka_unit_test(test_unknown_cpu),
+      cmocka_unit_test(test_cpu_features),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mlc/model_abi.h"
+
 #define FIX_N 1024
 
 /* A fresh folder under $TMPDIR (or /tmp); NULL on failure. */
@@ -71,6 +73,39 @@ static inline int fixture_write(const char *dir, const char *name,
   if (!f) return -1;
   size_t w = fwrite(data, 1, n, f);
   return (fclose(f) == 0 && w == n) ? 0 : -1;
+}
+
+/* The build id of the fixture (ABI 3): bytes 1..16. */
+static inline void fixture_build_id(uint8_t id[16]) {
+  for (int i = 0; i < 16; i++) id[i] = (uint8_t)(i + 1);
+}
+
+/* Writes an ABI-3 side weights file: the header (with `id`, or the
+ * fixture's build id when NULL) and then the blob; 0 on success. */
+static inline int fixture_write_weights_id(const char *dir, const char *name,
+                                           const void *blob, size_t n,
+                                           const uint8_t *id) {
+  size_t hb = sizeof(mlc_abi_weights_header_t);
+  mlc_abi_weights_header_t h;
+  memset(&h, 0, sizeof h);
+  memcpy(h.magic, MLC_ABI_WEIGHTS_MAGIC, sizeof h.magic);
+  h.version = MLC_ABI_WEIGHTS_VERSION;
+  h.header_bytes = (uint32_t)hb;
+  h.weights_bytes = n;
+  if (id) memcpy(h.build_id, id, 16);
+  else fixture_build_id(h.build_id);
+  char *buf = malloc(hb + n);
+  if (!buf) return -1;
+  memcpy(buf, &h, hb);
+  memcpy(buf + hb, blob, n);
+  int rc = fixture_write(dir, name, buf, hb + n);
+  free(buf);
+  return rc;
+}
+
+static inline int fixture_write_weights(const char *dir, const char *name,
+                                        const void *blob, size_t n) {
+  return fixture_write_weights_id(dir, name, blob, n, NULL);
 }
 
 #endif

@@ -50,6 +50,8 @@ static char *oom_strdup(const char *s) { return oom_fail() ? NULL : strdup(s); }
 #define calloc oom_calloc
 #define posix_memalign oom_posix_memalign
 #define strdup oom_strdup
+#include "runtime/cpu.c"
+#include "runtime/elf.c"
 #include "runtime/model.c"
 #include "runtime/pool.c"
 #include "runtime/session.c"
@@ -71,7 +73,7 @@ static int setup(void **state) {
   snprintf(defs, sizeof defs, "-DFIX_SIDE_WEIGHTS -DFIX_WEIGHTS_HASH=%lluull",
            (unsigned long long)fixture_fnv(w, sizeof w));
   return fixture_build(dir, "side.so", defs, lib, sizeof lib) |
-         fixture_write(dir, "fixture.weights", w, sizeof w);
+         fixture_write_weights(dir, "fixture.weights", w, sizeof w);
 }
 
 static int teardown(void **state) {

@@ -1,7 +1,9 @@
 /* Sessions: binding checks with their messages, run before binding,
  * results for 1..N threads (all equal), side and embedded weights, a model
- * released before its sessions, a run function that fails, and many
- * sessions on many threads running one model at once.
+ * released before its sessions, a run function that fails, many
+ * sessions on many threads running one model at once (with their own
+ * pools or one shared pool), outputs overlapping other buffers, and
+ * binding by name.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -46,7 +48,7 @@ static int setup(void **state) {
            fixture_build(e.dir, "fails.so", "-DFIX_RUN_FAILS", e.fails, 1024) |
            fixture_build(e.dir, "huge.so", "-DFIX_ARENA_BYTES=4611686018427387904ull",
                          e.huge, 1024) |
-           fixture_write(e.dir, "fixture.weights", e.w, sizeof e.w);
+           fixture_write_weights(e.dir, "fixture.weights", e.w, sizeof e.w);
   *state = &e;
   return rc ? -1 : 0;
 }
@@ -244,13 +246,16 @@ typedef struct worker_arg {
   const mlcrt_model_t *model;
   int id;
   int failures;
+  mlcrt_pool_t *pool; /* NULL: a pool of the session's own */
 } worker_arg_t;
 
 static void *worker(void *p) {
   worker_arg_t *w = p;
   mlcrt_session_options_t o = {1 + w->id % 3};
   mlcrt_session_t *s = NULL;
-  mlcrt_status_t *st = mlcrt_session_create(w->model, &o, &s);
+  mlcrt_status_t *st = w->pool
+                           ? mlcrt_session_create_with_pool(w->model, w->pool, &s)
+                           : mlcrt_session_create(w->model, &o, &s);
   if (st) {
     mlcrt_status_free(st);
     w->failures++;
@@ -285,7 +290,7 @@ static void test_concurrent_sessions(void **state) {
   pthread_t th[T];
   worker_arg_t args[T];
   for (int i = 0; i < T; i++) {
-    args[i] = (worker_arg_t){m, i, 0};
+    args[i] = (worker_arg_t){m, i, 0, NULL};
     assert_int_equal(pthread_create(&th[i], NULL, worker, &args[i]), 0);
   }
   for (int i = 0; i < T; i++) {
@@ -322,6 +327,150 @@ static void test_concurrent_loads(void **state) {
   }
 }
 
+/* Threads of this process, from /proc (-1 if unknown). */
+static int thread_count(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  int n = -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "Threads: %d", &n) == 1) break;
+  fclose(f);
+  return n;
+}
+
+/* One pool for many sessions: they start no threads of their own, give
+ * the same results, run at once from many threads, and keep the pool
+ * alive after its creator released it. */
+static void test_shared_pool(void **state) {
+  env_t *e = *state;
+  mlcrt_model_t *m = load(e->side);
+  mlcrt_pool_t *pool = NULL;
+  expect_error(mlcrt_pool_create(-1, &pool), MLCRT_INVALID_ARGUMENT,
+               "num_threads -1 is not in [0, 1024]");
+  expect_error(mlcrt_pool_create(1025, &pool), MLCRT_INVALID_ARGUMENT,
+               "[0, 1024]");
+  expect_error(mlcrt_pool_create(2, NULL), MLCRT_INVALID_ARGUMENT,
+               "out_pool is NULL");
+  assert_int_equal(mlcrt_pool_num_threads(NULL), 0);
+  int before = thread_count();
+  assert_null(mlcrt_pool_create(3, &pool));
+  assert_int_equal(mlcrt_pool_num_threads(pool), 3);
+  mlcrt_session_t *s = NULL;
+  expect_error(mlcrt_session_create_with_pool(NULL, pool, &s),
+               MLCRT_INVALID_ARGUMENT, "model is NULL");
+  expect_error(mlcrt_session_create_with_pool(m, NULL, &s),
+               MLCRT_INVALID_ARGUMENT, "pool is NULL");
+  enum { S = 5 };
+  mlcrt_session_t *ss[S];
+  for (int i = 0; i < S; i++)
+    assert_null(mlcrt_session_create_with_pool(m, pool, &ss[i]));
+  if (before > 0) assert_int_equal(thread_count(), before + 2);
+  for (int i = 0; i < S; i++) run_and_check(ss[i], i, 1.0f);
+  /* The sessions hold the pool: its creator may let go first. */
+  mlcrt_pool_release(pool);
+  for (int i = 0; i < S; i++) run_and_check(ss[i], i + 10, 1.0f);
+  for (int i = 0; i < S; i++) mlcrt_session_release(ss[i]);
+  if (before > 0) assert_int_equal(thread_count(), before);
+  /* Many threads, each with its session on one pool, at once. */
+  assert_null(mlcrt_pool_create(4, &pool));
+  enum { T = 6 };
+  pthread_t th[T];
+  worker_arg_t args[T];
+  for (int i = 0; i < T; i++) {
+    args[i] = (worker_arg_t){m, i, 0, pool};
+    assert_int_equal(pthread_create(&th[i], NULL, worker, &args[i]), 0);
+  }
+  for (int i = 0; i < T; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(args[i].failures, 0);
+  }
+  mlcrt_pool_release(pool);
+  mlcrt_model_release(m);
+}
+
+/* Outputs must not share memory with inputs or other outputs: the run is
+ * refused, naming both tensors (before, it computed garbage in place).
+ * Inputs may share memory; bindings may overlap in passing. */
+static void test_overlapping_buffers(void **state) {
+  env_t *e = *state;
+  mlcrt_model_t *m = load(e->side);
+  mlcrt_session_t *s = open_session(m, 2);
+  static float a[FIX_N], b[FIX_N], big[3 * FIX_N];
+  fill(a, b, 3);
+  assert_null(mlcrt_session_bind_input(s, 0, a, sizeof a));
+  assert_null(mlcrt_session_bind_input(s, 1, b, sizeof b));
+  assert_null(mlcrt_session_bind_output(s, 0, a, sizeof a));
+  expect_error(mlcrt_session_run(s), MLCRT_INVALID_ARGUMENT,
+               "running model 'addmodel': output 0 'sum' overlaps input 0 'a' "
+               "(the same buffer): an output's buffer must not share memory");
+  /* Partly: the output starts inside b, or ends inside it. */
+  assert_null(mlcrt_session_bind_input(s, 0, big, sizeof a));
+  assert_null(mlcrt_session_bind_output(s, 0, big + FIX_N - 1, sizeof a));
+  expect_error(mlcrt_session_run(s), MLCRT_INVALID_ARGUMENT,
+               "output 0 'sum' overlaps input 0 'a': an output");
+  assert_null(mlcrt_session_bind_input(s, 0, a, sizeof a));
+  assert_null(mlcrt_session_bind_input(s, 1, big + FIX_N, sizeof b));
+  assert_null(mlcrt_session_bind_output(s, 0, big + 1, sizeof a));
+  expect_error(mlcrt_session_run(s), MLCRT_INVALID_ARGUMENT,
+               "output 0 'sum' overlaps input 1 'b'");
+  /* Adjacent is fine; so is one buffer for both inputs. */
+  float out[FIX_N];
+  memcpy(big, a, sizeof a);
+  assert_null(mlcrt_session_bind_input(s, 0, big, sizeof a));
+  assert_null(mlcrt_session_bind_input(s, 1, big, sizeof a));
+  assert_null(mlcrt_session_bind_output(s, 0, big + FIX_N, sizeof a));
+  assert_null(mlcrt_session_run(s));
+  for (int i = 0; i < FIX_N; i++) {
+    out[i] = big[FIX_N + i];
+    assert_true(out[i] == a[i] + a[i] + (float)i * 0.5f);
+  }
+  /* Swapping buffers one bind at a time passes through an overlap. */
+  static float x[FIX_N], y[FIX_N];
+  fill(x, b, 4);
+  assert_null(mlcrt_session_bind_input(s, 0, x, sizeof x));
+  assert_null(mlcrt_session_bind_input(s, 1, b, sizeof b));
+  assert_null(mlcrt_session_bind_output(s, 0, y, sizeof y));
+  assert_null(mlcrt_session_run(s));
+  assert_null(mlcrt_session_bind_input(s, 0, y, sizeof y)); /* = the output */
+  assert_null(mlcrt_session_bind_output(s, 0, x, sizeof x));
+  assert_null(mlcrt_session_run(s));
+  mlcrt_session_release(s);
+  mlcrt_model_release(m);
+}
+
+/* Binding by name: the same checks as by index, and an unknown name lists
+ * the model's (escaped). */
+static void test_bind_by_name(void **state) {
+  env_t *e = *state;
+  mlcrt_model_t *m = load(e->side);
+  mlcrt_session_t *s = open_session(m, 1);
+  float a[FIX_N], b[FIX_N], sum[FIX_N];
+  fill(a, b, 7);
+  assert_null(mlcrt_session_bind_input_by_name(s, "b", b, sizeof b));
+  assert_null(mlcrt_session_bind_input_by_name(s, "a", a, sizeof a));
+  expect_error(mlcrt_session_run(s), MLCRT_FAILED_PRECONDITION,
+               "1 tensor not bound: output 0 'sum'");
+  assert_null(mlcrt_session_bind_output_by_name(s, "sum", sum, sizeof sum));
+  assert_null(mlcrt_session_run(s));
+  for (int i = 0; i < FIX_N; i++)
+    assert_true(sum[i] == a[i] + b[i] + (float)i * 0.5f);
+  expect_error(mlcrt_session_bind_input_by_name(s, "sum", a, sizeof a),
+               MLCRT_NOT_FOUND,
+               "model 'addmodel' has no input named 'sum' (its inputs: 'a', 'b')");
+  expect_error(mlcrt_session_bind_output_by_name(s, "x\001\n'y", sum, sizeof sum),
+               MLCRT_NOT_FOUND,
+               "no output named 'x\\x01\\x0a\\'y' (its outputs: 'sum')");
+  expect_error(mlcrt_session_bind_input_by_name(s, "a", a, 3),
+               MLCRT_INVALID_ARGUMENT, "input 0 'a': 3 bytes bound, expected 4096");
+  expect_error(mlcrt_session_bind_input_by_name(s, NULL, a, sizeof a),
+               MLCRT_INVALID_ARGUMENT, "name is NULL");
+  expect_error(mlcrt_session_bind_output_by_name(NULL, "sum", sum, sizeof sum),
+               MLCRT_INVALID_ARGUMENT, "session is NULL");
+  mlcrt_session_release(s);
+  mlcrt_model_release(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_null_arguments),
@@ -334,6 +483,9 @@ int main(void) {
       cmocka_unit_test(test_arena_too_large),
       cmocka_unit_test(test_concurrent_sessions),
       cmocka_unit_test(test_concurrent_loads),
+      cmocka_unit_test(test_shared_pool),
+      cmocka_unit_test(test_overlapping_buffers),
+      cmocka_unit_test(test_bind_by_name),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

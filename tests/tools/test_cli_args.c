@@ -86,6 +86,12 @@ static void test_compile_defaults_and_emit(void **state) {
   assert_int_equal(o.opts.emit, MLC_EMIT_KIND_OBJ);
   assert_int_equal(o.opts.opt_level, 2);
   assert_true(o.opts.write_header);
+  assert_true(o.opts.weights_embed_limit < 0); /* the backend's default */
+  mlc_cli_compile_free(&o);
+  /* 0 is a limit like any other: every weight goes to the side file. */
+  assert_int_equal(COMPILE("compile", "m.onnx", "-o", "x.so", "--weights-limit", "0"),
+                   MLC_CLI_CONTINUE);
+  assert_int_equal(o.opts.weights_embed_limit, 0);
   mlc_cli_compile_free(&o);
   assert_int_equal(COMPILE("compile", "m.onnx", "-o", "x.ll"), MLC_CLI_CONTINUE);
   assert_int_equal(o.opts.emit, MLC_EMIT_KIND_LLVM);

@@ -12,7 +12,10 @@
  * bracketed by exec->on_call when that hook is set.
  *
  * Variants (-D):  FIX_ABI_VERSION=n  FIX_STRUCT_SIZE=n  FIX_NO_SYMBOL
- *   FIX_SIDE_WEIGHTS (file "fixture.weights", hash FIX_WEIGHTS_HASH)
+ *   FIX_SIDE_WEIGHTS (file "fixture.weights": from ABI 3 with a header
+ *   holding build id FIX_BUILD_ID, bytes 1..16; before, hash
+ *   FIX_WEIGHTS_HASH)  FIX_ABI_V2 (version 2, its struct size)
+ *   FIX_CPU_FEATURES=bits (ABI 3's cpu_features)
  *   FIX_EMBED_WEIGHTS  FIX_RUN_FAILS  FIX_ARENA_ALIGN=n  FIX_BAD_NBYTES
  *   FIX_ARENA_BYTES=n
  *   FIX_ABI_V1 (version 1, its struct size, a garbage call count that a
@@ -29,6 +32,13 @@
 #ifdef FIX_ABI_V1
 #define FIX_ABI_VERSION 1
 #define FIX_STRUCT_SIZE MLC_ABI_MODEL_V1_SIZE
+#endif
+#ifdef FIX_ABI_V2
+#define FIX_ABI_VERSION 2
+#define FIX_STRUCT_SIZE MLC_ABI_MODEL_V2_SIZE
+#endif
+#ifndef FIX_CPU_FEATURES
+#define FIX_CPU_FEATURES 0
 #endif
 #ifndef FIX_ABI_VERSION
 #define FIX_ABI_VERSION MLC_ABI_VERSION
@@ -154,6 +164,9 @@ static const mlc_abi_model_t model = {
     .run = run,
     .num_calls = NUM_CALLS,
     .calls = CALLS,
+    .cpu = "fixture-cpu",
+    .cpu_features = FIX_CPU_FEATURES,
+    .build_id = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
 };
 
 #ifdef FIX_NO_SYMBOL
