@@ -175,6 +175,18 @@ static mlc_status_t *freeze_inputs(const mlc_compile_options_t *o,
   return NULL;
 }
 
+/* --cpu, or "generic" with one warning when LLVM does not know the name
+ * (LLVM itself would warn once per subtarget and make generic code). */
+static const char *checked_cpu(const mlc_compile_options_t *o) {
+  bool checked;
+  if (!o->cpu || !*o->cpu || strcmp(o->cpu, "host") == 0 ||
+      mlc_llvm_cpu_known(o->cpu, &checked))
+    return o->cpu;
+  fprintf(diag_of(o), "warning: --cpu '%s' is not a CPU that LLVM knows "
+          "(llc -mcpu=help lists them); making generic x86-64 code\n", o->cpu);
+  return "generic";
+}
+
 static mlc_status_t *make_ctx(const mlc_compile_options_t *o,
                               mlc_target_t *target, mlc_pass_ctx_t *ctx) {
   if (o->opt_level < 0 || o->opt_level > 3)
@@ -185,8 +197,8 @@ static mlc_status_t *make_ctx(const mlc_compile_options_t *o,
     return MLC_ERR(INVALID_ARGUMENT, "--print-after: no pass named '%s'",
                    o->print_after);
   /* The lookup's message names the target and lists the known ones. */
-  MLC_RETURN_IF(
-      mlc_target_lookup(o->target ? o->target : "host", o->cpu, target));
+  MLC_RETURN_IF(mlc_target_lookup(o->target ? o->target : "host",
+                                  checked_cpu(o), target));
   *ctx = (mlc_pass_ctx_t){
       .target = target,
       .opt_level = o->opt_level,
