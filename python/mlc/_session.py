@@ -90,9 +90,10 @@ class Session:
                              "0 means one per CPU)")
         self._model = None
         self._session = None
-        self._lock = threading.Lock()
+        self._lib = None
         self.path = os.fspath(path)
         lib = self._lib = _runtime.lib()
+        self._lock = threading.Lock()
         model = ctypes.c_void_p()
         _runtime.check(lib.mlcrt_model_load(os.fsencode(self.path),
                                             ctypes.byref(model)))
@@ -155,14 +156,19 @@ class Session:
 
     def close(self):
         """Releases the session and the model; later calls do nothing.
-        Arrays returned by run() stay valid."""
-        lib = getattr(self, "_lib", None)
-        if getattr(self, "_session", None) is not None:
-            lib.mlcrt_session_release(self._session)
-            self._session = None
-        if getattr(self, "_model", None) is not None:
-            lib.mlcrt_model_release(self._model)
-            self._model = None
+        Arrays returned by run() stay valid.  A run in progress on another
+        thread finishes first."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:  # __init__ failed before anything was loaded
+            return
+        with lock:
+            lib = self._lib
+            if self._session is not None:
+                lib.mlcrt_session_release(self._session)
+                self._session = None
+            if self._model is not None:
+                lib.mlcrt_model_release(self._model)
+                self._model = None
 
     def _copy_in(self, name, value):
         i = self._index[name]
