@@ -6,6 +6,9 @@
 #       find_package(mlc) -> mlc::mlcrt, mlc::mlcrt_static, mlc::mlc,
 #       MLC_EXECUTABLE
 #   lib/pkgconfig/mlcrt.pc                    (pkg-config --libs mlcrt)
+#   share/mlc/python/mlc/*.py                 (the Python package, component
+#                                             "python"; python/CMakeLists.txt,
+#                                             MLC_PYTHON_INSTALL_DIR)
 # Both package files are relocatable: they find the prefix from their own
 # location, so the prefix given at install time is the one they use.
 include(CMakePackageConfigHelpers)

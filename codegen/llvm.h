@@ -3,7 +3,6 @@
 #ifndef MLC_CODEGEN_LLVM_H
 #define MLC_CODEGEN_LLVM_H
 
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 

@@ -31,13 +31,14 @@ typedef struct mlc_cli_compile {
   mlc_compile_options_t opts;
   mlc_dim_binding_t *dims; /* heap; opts.dims points here */
   mlc_const_binding_t *consts; /* heap; opts.consts points here */
+  mlc_shape_binding_t *shapes; /* heap; opts.shapes points here */
 } mlc_cli_compile_t;
 
 typedef struct mlc_cli_run {
   const char *model;
   const char **inputs; /* heap: "NAME=FILE" or "FILE" specs, in order */
   int ninputs;
-  const char *output_dir;
+  const char *output_dir; /* NULL: print a summary of each output */
   mlc_out_format_t format;
   int threads;         /* 0: one per CPU */
   /* bench only */
@@ -52,6 +53,8 @@ typedef struct mlc_cli_inspect {
   bool dot;
   mlc_dim_binding_t *dims; /* heap */
   int ndims;
+  mlc_shape_binding_t *shapes; /* heap */
+  int nshapes;
 } mlc_cli_inspect_t;
 
 int mlc_cli_parse_compile(int argc, char **argv, FILE *out, FILE *err,
@@ -66,8 +69,23 @@ void mlc_cli_compile_free(mlc_cli_compile_t *o);
 void mlc_cli_run_free(mlc_cli_run_t *o);
 void mlc_cli_inspect_free(mlc_cli_inspect_t *o);
 
+/* Limits of the integer options: --threads as the runtime's
+ * (mlcrt_session_create), --iters, --warmup and --profile-runs. */
+#define MLC_CLI_MAX_THREADS 1024
+#define MLC_CLI_MAX_ITERS 1000000000
+#define MLC_CLI_MAX_RANK 32
+
 /* Parses "NAME=N" (N a positive integer) into *b; false if malformed. */
 bool mlc_cli_parse_dim(const char *s, mlc_dim_binding_t *b);
+/* Parses "NAME=AxBx..." (sizes >= 1, at most MLC_CLI_MAX_RANK of them)
+ * into *b: b->name points at s (the name is the part before the last '='),
+ * b->dims at b's own storage below.  False if malformed. */
+typedef struct mlc_cli_shape {
+  const char *name;
+  int rank;
+  int64_t dims[MLC_CLI_MAX_RANK];
+} mlc_cli_shape_t;
+bool mlc_cli_parse_shape(const char *s, mlc_cli_shape_t *b);
 /* Parses a byte count with an optional k/K, m/M, g/G suffix (powers of
  * 1024); false if malformed or negative. */
 bool mlc_cli_parse_bytes(const char *s, int64_t *out);

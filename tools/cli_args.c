@@ -100,6 +100,9 @@ static const char compile_help[] =
     "                         the library will not load on an older CPU\n"
     "  --dim NAME=N           size of symbolic input dim NAME (repeatable;\n"
     "                         unbound dims get 1)\n"
+    "  --input-shape NAME=AxBxC\n"
+    "                         whole shape of input NAME, for dims without\n"
+    "                         names or a missing shape (repeatable)\n"
     "  --const NAME=FILE      freeze input NAME to the tensor in FILE (.npy\n"
     "                         or .pb); it stops being a model input. For\n"
     "                         inputs that decide shapes (repeatable)\n"
@@ -119,7 +122,7 @@ static const char compile_help[] =
     "  -h, --help, --version\n";
 
 static const char run_usage[] =
-    "usage: mlc run MODEL.so --input [NAME=]FILE ... --output-dir DIR "
+    "usage: mlc run MODEL.so --input [NAME=]FILE ... [--output-dir DIR] "
     "[options]\n";
 static const char run_help[] =
     "Runs a compiled model on inputs from .npy or .pb files.\n\n"
@@ -127,18 +130,23 @@ static const char run_help[] =
     "  -i, --input [NAME=]FILE   input from FILE (.npy or .pb TensorProto);\n"
     "                            without NAME=, inputs are taken in order\n"
     "  -d, --output-dir DIR      where to write each output as <name>.npy\n"
-    "                            (created if missing)\n"
+    "                            (created if missing); without it, a summary\n"
+    "                            of each output is printed instead\n"
     "  --output-format npy|pb    output file format (default npy)\n"
-    "  --threads N               worker threads (default 0: one per CPU)\n"
+    "  --threads N               worker threads, 0..1024 (default 0: one\n"
+    "                            per CPU)\n"
     "  -h, --help, --version\n";
 
 static const char bench_usage[] = "usage: mlc bench MODEL.so [options]\n";
 static const char bench_help[] =
-    "Measures the latency of a compiled model.\n\n"
+    "Measures the latency of a compiled model: min, median, p90, mean,\n"
+    "max and standard deviation, and runs per second.  Progress goes to\n"
+    "stderr when it is a terminal and the runs take over 2 seconds.\n\n"
     "options:\n"
     "  --warmup N                untimed runs first (default 5)\n"
     "  --iters N                 timed runs (default 50)\n"
-    "  --threads N               worker threads (default 0: one per CPU)\n"
+    "  --threads N               worker threads, 0..1024 (default 0: one\n"
+    "                            per CPU)\n"
     "  -i, --input [NAME=]FILE   use this input instead of random data\n"
     "  --json                    print one JSON object\n"
     "  --profile FILE            time every kernel call of the timed runs;\n"
@@ -152,9 +160,11 @@ static const char inspect_usage[] =
 static const char inspect_help[] =
     "Describes an ONNX model (inputs, outputs, ops, parameters, FLOPs) or\n"
     "a compiled model library (its descriptor).\n\n"
-    "options:\n"
+    "options (ONNX models only):\n"
     "  --dot          print the ONNX graph as Graphviz instead\n"
     "  --dim NAME=N   bind a symbolic dim before shape inference\n"
+    "  --input-shape NAME=AxBxC\n"
+    "                 whole shape of input NAME (as for compile)\n"
     "  -h, --help, --version\n";
 
 static int usage_error(FILE *err, const char *cmd, const char *usage) {
@@ -186,9 +196,23 @@ static bool parse_i64(const char *s, int64_t *out) {
   return *end == '\0';
 }
 
-static bool parse_int(const char *s, int lo, int hi, int *out) {
+/* An integer option in lo..hi; false after a message that names the
+ * option ("--threads: 5000 is out of range 0..1024"). */
+static bool int_option(FILE *err, const char *cmd, const char *opt,
+                       const char *s, int lo, int hi, int *out) {
   int64_t v;
-  if (!parse_i64(s, &v) || v < lo || v > hi) return false;
+  bool neg = s && s[0] == '-';
+  if (!parse_i64(neg ? s + 1 : s, &v)) {
+    fprintf(err, "mlc %s: %s wants an integer in %d..%d, got '%s'\n", cmd,
+            opt, lo, hi, s ? s : "");
+    return false;
+  }
+  if (neg) v = -v;
+  if (v < lo || v > hi) {
+    fprintf(err, "mlc %s: %s: %s is out of range %d..%d\n", cmd, opt, s, lo,
+            hi);
+    return false;
+  }
   *out = (int)v;
   return true;
 }
@@ -200,6 +224,26 @@ bool mlc_cli_parse_dim(const char *s, mlc_dim_binding_t *b) {
   b->name = s; /* caller copies the name part (see copy_dim) */
   b->value = v;
   return true;
+}
+
+bool mlc_cli_parse_shape(const char *s, mlc_cli_shape_t *b) {
+  const char *eq = strrchr(s, '=');
+  if (!eq || eq == s || !eq[1]) return false;
+  b->name = s; /* caller copies the name part */
+  b->rank = 0;
+  for (const char *p = eq + 1;; p++) {
+    char digits[24];
+    size_t n = strcspn(p, "x");
+    int64_t v;
+    if (n == 0 || n >= sizeof digits || b->rank >= MLC_CLI_MAX_RANK)
+      return false;
+    memcpy(digits, p, n);
+    digits[n] = '\0';
+    if (!parse_i64(digits, &v) || v < 1) return false;
+    b->dims[b->rank++] = v;
+    p += n;
+    if (!*p) return true;
+  }
 }
 
 bool mlc_cli_parse_bytes(const char *s, int64_t *out) {
@@ -251,6 +295,40 @@ static void free_dims(mlc_dim_binding_t *dims, int n) {
   free(dims);
 }
 
+/* Appends an --input-shape binding: a heap copy of the name and dims. */
+static bool add_shape(mlc_shape_binding_t **shapes, int *n, const char *arg,
+                      FILE *err, const char *cmd) {
+  mlc_cli_shape_t b;
+  if (!mlc_cli_parse_shape(arg, &b)) {
+    fprintf(err, "mlc %s: --input-shape wants NAME=AxBx... (each size >= 1, "
+            "at most %d), got '%s'\n", cmd, MLC_CLI_MAX_RANK, arg);
+    return false;
+  }
+  mlc_shape_binding_t *ns = realloc(*shapes, (size_t)(*n + 1) * sizeof *ns);
+  char *name = strndup(arg, (size_t)(strrchr(arg, '=') - arg));
+  int64_t *dims = malloc((size_t)b.rank * sizeof *dims);
+  if (!ns || !name || !dims) {
+    free(name);
+    free(dims);
+    if (ns) *shapes = ns;
+    fprintf(err, "mlc %s: out of memory\n", cmd);
+    return false;
+  }
+  memcpy(dims, b.dims, (size_t)b.rank * sizeof *dims);
+  ns[*n] = (mlc_shape_binding_t){.name = name, .rank = b.rank, .dims = dims};
+  *shapes = ns;
+  (*n)++;
+  return true;
+}
+
+static void free_shapes(mlc_shape_binding_t *shapes, int n) {
+  for (int i = 0; i < n; i++) {
+    free((char *)shapes[i].name);
+    free((int64_t *)shapes[i].dims);
+  }
+  free(shapes);
+}
+
 static bool add_input(mlc_cli_run_t *o, const char *arg, FILE *err) {
   const char **ni = realloc(o->inputs, (size_t)(o->ninputs + 1) * sizeof *ni);
   if (!ni) {
@@ -266,7 +344,7 @@ static bool add_input(mlc_cli_run_t *o, const char *arg, FILE *err) {
 
 enum {
   C_OUTPUT = 1, C_OPT, C_EMIT, C_TARGET, C_CPU, C_DIM, C_NAME, C_PRINT_AFTER,
-  C_VERIFY, C_TIME, C_WEIGHTS, C_NO_HEADER, C_CONST,
+  C_VERIFY, C_TIME, C_WEIGHTS, C_NO_HEADER, C_CONST, C_SHAPE,
 };
 
 static const opt_spec_t compile_specs[] = {
@@ -276,7 +354,7 @@ static const opt_spec_t compile_specs[] = {
     {"name", 0, true, C_NAME},          {"print-after", 0, true, C_PRINT_AFTER},
     {"verify-each", 0, false, C_VERIFY}, {"time-passes", 0, false, C_TIME},
     {"weights-limit", 0, true, C_WEIGHTS}, {"no-header", 0, false, C_NO_HEADER},
-    {"const", 0, true, C_CONST},
+    {"const", 0, true, C_CONST},        {"input-shape", 0, true, C_SHAPE},
     {"help", 'h', false, OPT_HELP},     {"version", 0, false, OPT_VERSION},
     {NULL, 0, false, 0},
 };
@@ -356,10 +434,11 @@ static bool compile_option(mlc_cli_compile_t *o, int id, const char *arg,
   case C_NO_HEADER: c->write_header = false; return true;
   case C_DIM: return add_dim(&o->dims, &c->ndims, arg, err, "compile");
   case C_CONST: return add_const(o, arg, err);
+  case C_SHAPE:
+    return add_shape(&o->shapes, &c->nshapes, arg, err, "compile");
   case C_OPT:
-    if (parse_int(arg, 0, 3, &c->opt_level)) return true;
-    fprintf(err, "mlc compile: optimization level must be 0..3, got '%s'\n", arg);
-    return false;
+    return int_option(err, "compile", "-O (optimization level)", arg, 0, 3,
+                      &c->opt_level);
   case C_EMIT:
     *emit_given = true;
     if (parse_emit(arg, &c->emit)) return true;
@@ -399,6 +478,7 @@ static int compile_check(mlc_cli_compile_t *o, bool emit_given, FILE *err) {
   }
   c->dims = o->dims;
   c->consts = o->consts;
+  c->shapes = o->shapes;
   return MLC_CLI_CONTINUE;
 }
 
@@ -439,6 +519,10 @@ void mlc_cli_compile_free(mlc_cli_compile_t *o) {
   o->consts = NULL;
   o->opts.consts = NULL;
   o->opts.nconsts = 0;
+  free_shapes(o->shapes, o->opts.nshapes);
+  o->shapes = NULL;
+  o->opts.shapes = NULL;
+  o->opts.nshapes = 0;
 }
 
 /* ---- run and bench ----------------------------------------------------- */
@@ -469,24 +553,25 @@ static bool run_option(mlc_cli_run_t *o, int id, const char *arg, FILE *err,
   case R_JSON: o->json = true; return true;
   case R_PROFILE: o->profile = arg; return true;
   case R_PROFILE_RUNS:
-    if (parse_int(arg, 1, 1000000000, &o->profile_runs)) return true;
-    break;
+    return int_option(err, cmd, "--profile-runs", arg, 1, MLC_CLI_MAX_ITERS,
+                      &o->profile_runs);
   case R_FORMAT:
     if (strcmp(arg, "npy") == 0) o->format = MLC_OUT_NPY;
     else if (strcmp(arg, "pb") == 0) o->format = MLC_OUT_PB;
     else break;
     return true;
   case R_THREADS:
-    if (parse_int(arg, 0, 4096, &o->threads)) return true;
-    break;
+    return int_option(err, cmd, "--threads", arg, 0, MLC_CLI_MAX_THREADS,
+                      &o->threads);
   case R_WARMUP:
-    if (parse_int(arg, 0, 1000000000, &o->warmup)) return true;
-    break;
+    return int_option(err, cmd, "--warmup", arg, 0, MLC_CLI_MAX_ITERS,
+                      &o->warmup);
   case R_ITERS:
-    if (parse_int(arg, 1, 1000000000, &o->iters)) return true;
-    break;
+    return int_option(err, cmd, "--iters", arg, 1, MLC_CLI_MAX_ITERS,
+                      &o->iters);
   }
-  fprintf(err, "mlc %s: bad value '%s'\n", cmd, arg ? arg : "");
+  fprintf(err, "mlc %s: --output-format wants npy or pb, got '%s'\n", cmd,
+          arg ? arg : "");
   return false;
 }
 
@@ -517,10 +602,6 @@ static int parse_run_like(int argc, char **argv, FILE *out, FILE *err,
     fprintf(err, "mlc %s: no model given\n", cmd);
     return usage_error(err, cmd, usage);
   }
-  if (!bench && !o->output_dir) {
-    fprintf(err, "mlc run: no output directory given (--output-dir DIR)\n");
-    return usage_error(err, cmd, usage);
-  }
   return MLC_CLI_CONTINUE;
 }
 
@@ -542,10 +623,11 @@ void mlc_cli_run_free(mlc_cli_run_t *o) {
 
 /* ---- inspect ----------------------------------------------------------- */
 
-enum { I_DOT = 1, I_DIM };
+enum { I_DOT = 1, I_DIM, I_SHAPE };
 
 static const opt_spec_t inspect_specs[] = {
     {"dot", 0, false, I_DOT},       {"dim", 0, true, I_DIM},
+    {"input-shape", 0, true, I_SHAPE},
     {"help", 'h', false, OPT_HELP}, {"version", 0, false, OPT_VERSION},
     {NULL, 0, false, 0},
 };
@@ -563,6 +645,9 @@ int mlc_cli_parse_inspect(int argc, char **argv, FILE *out, FILE *err,
       o->dot = true;
     } else if (id == I_DIM) {
       if (!add_dim(&o->dims, &o->ndims, arg, err, "inspect"))
+        return usage_error(err, "inspect", inspect_usage);
+    } else if (id == I_SHAPE) {
+      if (!add_shape(&o->shapes, &o->nshapes, arg, err, "inspect"))
         return usage_error(err, "inspect", inspect_usage);
     } else if (o->path) {
       fprintf(err, "mlc inspect: more than one file given ('%s')\n", arg);
@@ -583,4 +668,7 @@ void mlc_cli_inspect_free(mlc_cli_inspect_t *o) {
   free_dims(o->dims, o->ndims);
   o->dims = NULL;
   o->ndims = 0;
+  free_shapes(o->shapes, o->nshapes);
+  o->shapes = NULL;
+  o->nshapes = 0;
 }

@@ -1,13 +1,18 @@
 /* `mlc bench`: runs a compiled model `warmup` times untimed, then `iters`
  * times, each timed with the monotonic clock, and reports the median,
- * minimum, 90th percentile (nearest rank) and mean latency.  Inputs are
- * deterministic random data unless given with --input.
+ * minimum, 90th percentile (nearest rank), mean and maximum latency, the
+ * sample standard deviation and the throughput (timed runs per second of
+ * their summed latency).  Inputs are deterministic random data unless
+ * given with --input.  When stderr is a terminal and the runs have taken
+ * over 2 seconds, a progress line there is redrawn a few times a second
+ * and erased at the end.
  *
  * --profile FILE turns the runtime's per-call events on for the timed runs
  * (the last --profile-runs of them, when given) and writes a Chrome trace
  * plus a per-call summary (tools/profile.c).  The profiled runs stay in the
  * latency figures: the hook costs two clock reads per kernel call. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,7 +23,8 @@
 #include "tools/profile.h"
 
 typedef struct stats {
-  double median, min, p90, mean, max;
+  double median, min, p90, mean, max, stddev;
+  double runs_per_s; /* 0 when the runs took no measurable time */
 } stats_t;
 
 static int64_t now_ns(void) {
@@ -40,9 +46,45 @@ static stats_t compute_stats(double *t, int n) {
   s.median = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
   int rank = (int)ceil(0.9 * n);
   s.p90 = t[rank > 0 ? rank - 1 : 0];
-  for (int i = 0; i < n; i++) s.mean += t[i];
-  s.mean /= n;
+  double sum = 0;
+  for (int i = 0; i < n; i++) sum += t[i];
+  s.mean = sum / n;
+  double sq = 0;
+  for (int i = 0; i < n; i++) sq += (t[i] - s.mean) * (t[i] - s.mean);
+  s.stddev = n > 1 ? sqrt(sq / (n - 1)) : 0;
+  s.runs_per_s = sum > 0 ? n * 1e3 / sum : 0;
   return s;
+}
+
+/* ---- progress on stderr ------------------------------------------------ */
+
+#define PROGRESS_AFTER_NS 2000000000LL  /* quiet for runs shorter than this */
+#define PROGRESS_EVERY_NS 250000000LL
+
+typedef struct progress {
+  bool tty, shown;
+  int64_t start_ns, last_ns;
+  int done, total; /* warmup and timed runs together */
+} progress_t;
+
+static void progress_step(progress_t *p, int64_t now, int warmup) {
+  p->done++;
+  if (!p->tty || now - p->start_ns < PROGRESS_AFTER_NS ||
+      (p->shown && now - p->last_ns < PROGRESS_EVERY_NS && p->done < p->total))
+    return;
+  bool warm = p->done <= warmup;
+  int k = warm ? p->done : p->done - warmup;
+  int of = warm ? warmup : p->total - warmup;
+  fprintf(stderr, "\rbench: %s %d/%d (%.0f%%), %.1f s ", warm ? "warmup" : "run",
+          k, of, 100.0 * p->done / p->total, (double)(now - p->start_ns) / 1e9);
+  fflush(stderr);
+  p->shown = true;
+  p->last_ns = now;
+}
+
+static void progress_end(progress_t *p) {
+  if (p->shown) fputs("\r\033[K", stderr);
+  p->shown = false;
 }
 
 static void report(const mlc_cli_run_t *o, const mlc_cli_session_t *s,
@@ -56,9 +98,10 @@ static void report(const mlc_cli_run_t *o, const mlc_cli_session_t *s,
     mlc_json_string(stdout, o->model);
     printf(", \"iters\": %d, \"warmup\": %d, \"threads\": %d, "
            "\"median_ms\": %.6f, \"min_ms\": %.6f, \"p90_ms\": %.6f, "
-           "\"mean_ms\": %.6f, \"max_ms\": %.6f",
+           "\"mean_ms\": %.6f, \"max_ms\": %.6f, \"stddev_ms\": %.6f, "
+           "\"runs_per_s\": %.3f",
            o->iters, o->warmup, threads, st->median, st->min, st->p90,
-           st->mean, st->max);
+           st->mean, st->max, st->stddev, st->runs_per_s);
     if (o->profile) {
       printf(", \"profile\": ");
       mlc_json_string(stdout, o->profile);
@@ -71,8 +114,11 @@ static void report(const mlc_cli_run_t *o, const mlc_cli_session_t *s,
          threads);
   /* Three decimals hide sub-microsecond models: use more below 1 ms. */
   int prec = st->median >= 1.0 ? 3 : 6;
-  printf("latency: median %.*f ms, min %.*f ms, p90 %.*f ms, mean %.*f ms\n",
-         prec, st->median, prec, st->min, prec, st->p90, prec, st->mean);
+  printf("latency: median %.*f ms, min %.*f ms, p90 %.*f ms, mean %.*f ms, "
+         "max %.*f ms, stddev %.*f ms\n", prec, st->median, prec, st->min,
+         prec, st->p90, prec, st->mean, prec, st->max, prec, st->stddev);
+  printf("throughput: %.*f runs/s\n", st->runs_per_s >= 100 ? 1 : 3,
+         st->runs_per_s);
 }
 
 /* Per timed run: its clock readings and where its events start. */
@@ -98,9 +144,10 @@ static mlc_status_t *profile_report(const mlc_cli_run_t *o,
 }
 
 static mlc_status_t *timed_runs(const mlc_cli_run_t *o, mlc_cli_session_t *s,
-                                timed_t *t) {
+                                timed_t *t, progress_t *p) {
   mlc_status_t *st = NULL;
   for (int i = 0; !st && i < o->iters; i++) {
+    if (i) progress_step(p, t->end[i - 1], o->warmup);
     if (i == t->profiled_from)
       st = mlc_cli_from_rt(mlcrt_session_set_profiling(s->session, 1));
     const mlcrt_profile_event_t *ev;
@@ -109,6 +156,16 @@ static mlc_status_t *timed_runs(const mlc_cli_run_t *o, mlc_cli_session_t *s,
     t->start[i] = now_ns();
     if (!st) st = mlc_cli_from_rt(mlcrt_session_run(s->session));
     t->end[i] = now_ns();
+  }
+  return st;
+}
+
+static mlc_status_t *warmup_runs(const mlc_cli_run_t *o, mlc_cli_session_t *s,
+                                 progress_t *p) {
+  mlc_status_t *st = NULL;
+  for (int i = 0; !st && i < o->warmup; i++) {
+    st = mlc_cli_from_rt(mlcrt_session_run(s->session));
+    progress_step(p, now_ns(), o->warmup);
   }
   return st;
 }
@@ -125,9 +182,11 @@ static mlc_status_t *bench(const mlc_cli_run_t *o) {
   bool mem = t.start && t.end && t.first && ms;
   mlc_status_t *st = mem ? mlc_cli_session_open(o, true, &s)
                          : MLC_ERR(OUT_OF_MEMORY, "timings");
-  for (int i = 0; !st && i < o->warmup; i++)
-    st = mlc_cli_from_rt(mlcrt_session_run(s.session));
-  if (!st) st = timed_runs(o, &s, &t);
+  progress_t p = {.tty = isatty(STDERR_FILENO) != 0, .start_ns = now_ns(),
+                  .total = o->warmup + o->iters};
+  if (!st) st = warmup_runs(o, &s, &p);
+  if (!st) st = timed_runs(o, &s, &t, &p);
+  progress_end(&p);
   if (!st) {
     for (int i = 0; i < o->iters; i++) ms[i] = (double)(t.end[i] - t.start[i]) / 1e6;
     stats_t stats = compute_stats(ms, o->iters);

@@ -10,7 +10,9 @@
  * as declared, the op histogram and parameter count of the imported graph,
  * then shape inference (symbolic dims bound as for compile) for the FLOPs
  * estimate.  With --dot only the Graphviz rendering (of the graph after
- * shape inference, when that succeeds) is printed. */
+ * shape inference, when that succeeds) is printed.  --dot, --dim and
+ * --input-shape are for ONNX models: given with a library they are a
+ * usage error, not silently ignored. */
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,7 +189,8 @@ static void print_bindings(const mlc_graph_t *g) {
 static mlc_status_t *inspect_onnx(const mlc_cli_inspect_t *o) {
   mlc_compile_options_t copts = {
       .model_path = o->path, .opt_level = 0, .dims = o->dims,
-      .ndims = o->ndims, .diag = o->dot ? NULL : stderr};
+      .ndims = o->ndims, .shapes = o->shapes, .nshapes = o->nshapes,
+      .diag = o->dot ? NULL : stderr};
   mlc_graph_t *g = NULL;
   MLC_RETURN_IF(mlc_load_graph(&copts, false, &g));
   if (o->dot) {
@@ -214,12 +217,25 @@ static mlc_status_t *inspect_onnx(const mlc_cli_inspect_t *o) {
   return NULL;
 }
 
+/* The first ONNX-only option given, or NULL. */
+static const char *onnx_only_option(const mlc_cli_inspect_t *o) {
+  if (o->dot) return "--dot";
+  if (o->ndims) return "--dim";
+  if (o->nshapes) return "--input-shape";
+  return NULL;
+}
+
 int mlc_cmd_inspect(int argc, char **argv) {
   mlc_cli_inspect_t o;
   int r = mlc_cli_parse_inspect(argc, argv, stdout, stderr, &o);
   if (r == MLC_CLI_CONTINUE) {
-    mlc_status_t *st = is_elf(o.path) ? inspect_library(o.path)
-                                      : inspect_onnx(&o);
+    bool lib = is_elf(o.path);
+    const char *opt = lib ? onnx_only_option(&o) : NULL;
+    mlc_status_t *st =
+        opt ? MLC_ERR(INVALID_ARGUMENT, "%s: %s is a compiled model; %s works "
+                      "on ONNX models only (inspect the .onnx it was "
+                      "compiled from)", opt, o.path, opt)
+            : lib ? inspect_library(o.path) : inspect_onnx(&o);
     r = mlc_cli_report(st, true);
   }
   mlc_cli_inspect_free(&o);

@@ -2,10 +2,14 @@
  * graph pipeline, then print the graph, lower and print kernels, or hand
  * the program to the LLVM backend.
  *
- * Symbolic dims of graph inputs are bound before any pass runs: from the
- * --dim bindings, else to 1 with a note on the diagnostics stream; dims
- * with neither a value nor a name get 1 as well.  A binding that names no
- * input dim is an error, so a typo does not silently compile for size 1.
+ * Input shapes are fixed before any pass runs: first the --input-shape
+ * bindings set whole shapes (checked against the declared sizes and rank;
+ * a size given for a symbolic dim binds that name), then every symbolic
+ * dim still unbound gets its --dim value, else the size its name already
+ * has elsewhere, else 1 with a note on the diagnostics stream; dims with
+ * neither a value nor a name get 1 as well.  A binding that names no
+ * input dim or input is an error, so a typo does not silently compile for
+ * size 1.
  * Every error leaving mlc_compile starts with "compiling <model>: ".
  * Between lowering and the backend, the tile pipeline (passes/tile_pass.h)
  * runs on the program. */
@@ -36,41 +40,105 @@ static const mlc_dim_binding_t *find_binding(const mlc_compile_options_t *o,
   return NULL;
 }
 
-/* True if an earlier input dim (before input `vi`, dim `di`) has the same
- * symbolic name, so the note about it was printed already. */
-static bool seen_before(const mlc_graph_t *g, size_t vi, int di,
-                        const char *sym) {
-  for (size_t i = 0; i <= vi; i++) {
+/* The size an input dim named `sym` already has (from --input-shape, or
+ * bound earlier), or -1. */
+static int64_t sym_value(const mlc_graph_t *g, const char *sym) {
+  for (size_t i = 0; i < g->inputs.len; i++) {
     const mlc_value_t *v = g->inputs.data[i];
-    int end = i == vi ? di : v->rank;
-    for (int d = 0; d < end; d++)
-      if (v->dims[d].sym && strcmp(v->dims[d].sym, sym) == 0) return true;
+    for (int d = 0; d < v->rank; d++)
+      if (v->dims[d].sym && v->dims[d].value >= 0 &&
+          strcmp(v->dims[d].sym, sym) == 0)
+        return v->dims[d].value;
   }
-  return false;
+  return -1;
+}
+
+/* How many input dims are named `sym`. */
+static int sym_uses(const mlc_graph_t *g, const char *sym) {
+  int n = 0;
+  for (size_t i = 0; i < g->inputs.len; i++) {
+    const mlc_value_t *v = g->inputs.data[i];
+    for (int d = 0; d < v->rank; d++)
+      n += v->dims[d].sym && strcmp(v->dims[d].sym, sym) == 0;
+  }
+  return n;
+}
+
+/* The importer names an input dim that has neither a size nor a name
+ * "unk__<n>"; only --input-shape reaches it by a name the user knows. */
+static bool is_unnamed(const char *sym) {
+  return strncmp(sym, "unk__", 5) == 0;
 }
 
 static void bind_dim(const mlc_compile_options_t *o, const mlc_graph_t *g,
                      size_t vi, int di) {
   const mlc_value_t *v = g->inputs.data[vi];
   mlc_dim_t *dim = &v->dims[di];
-  if (!dim->sym) {
-    if (dim->value < 0) {
-      fprintf(diag_of(o), "note: input '%s' dim %d has no size; bound to 1\n",
-              v->name, di);
-      dim->value = 1;
-    }
-    return;
+  if (dim->value >= 0) return; /* declared, or from --input-shape */
+  const mlc_dim_binding_t *b = dim->sym ? find_binding(o, dim->sym) : NULL;
+  int64_t known = dim->sym ? sym_value(g, dim->sym) : -1;
+  if (b) dim->value = b->value;
+  else if (known >= 0) dim->value = known;
+  if (dim->value >= 0) return;
+  if (!dim->sym || is_unnamed(dim->sym))
+    fprintf(diag_of(o), "note: input '%s' dim %d has no size; bound to 1; "
+            "use --input-shape %s=<AxBx...>\n", v->name, di, v->name);
+  else
+    fprintf(diag_of(o),
+            "note: symbolic dim '%s' bound to 1; use --dim %s=<size>\n",
+            dim->sym, dim->sym);
+  dim->value = 1;
+}
+
+static mlc_value_t *find_input(const mlc_graph_t *g, const char *name) {
+  for (size_t i = 0; i < g->inputs.len; i++)
+    if (strcmp(g->inputs.data[i]->name, name) == 0) return g->inputs.data[i];
+  return NULL;
+}
+
+/* Dim `d` of an --input-shape gets `size`: it must agree with the declared
+ * size, the --dim of its name and other sizes given for its name. */
+static mlc_status_t *shape_dim(const mlc_compile_options_t *o,
+                               const mlc_graph_t *g, mlc_dim_t *dim, int d,
+                               int64_t size) {
+  if (!dim->sym && dim->value >= 0 && dim->value != size)
+    return MLC_ERR(INVALID_ARGUMENT, "dim %d is %lld in the model, %lld "
+                   "given", d, (long long)dim->value, (long long)size);
+  const mlc_dim_binding_t *b = dim->sym ? find_binding(o, dim->sym) : NULL;
+  int64_t other = b ? b->value : dim->sym ? sym_value(g, dim->sym) : -1;
+  if (other >= 0 && other != size)
+    return MLC_ERR(INVALID_ARGUMENT, "dim %d ('%s') is given %lld, but %s "
+                   "makes '%s' %lld", d, dim->sym, (long long)size,
+                   b ? "--dim" : "another --input-shape", dim->sym,
+                   (long long)other);
+  dim->value = size;
+  /* A name the importer made up for a dim without one ("unk__3", shared
+   * with no other dim) is dropped: the size now comes from the user. */
+  if (dim->sym && is_unnamed(dim->sym) && sym_uses(g, dim->sym) == 1)
+    dim->sym = NULL;
+  return NULL;
+}
+
+static mlc_status_t *apply_shape(const mlc_compile_options_t *o,
+                                 mlc_graph_t *g, const mlc_shape_binding_t *b) {
+  mlc_value_t *v = find_input(g, b->name);
+  if (!v)
+    return MLC_ERR(INVALID_ARGUMENT, "the model has no input named '%s'",
+                   b->name);
+  if (v->rank < 0) { /* no declared shape: the binding gives the rank */
+    mlc_dim_t *dims = mlc_arena_calloc(&g->arena, (size_t)b->rank + 1,
+                                       sizeof *dims);
+    if (!dims) return MLC_ERR(OUT_OF_MEMORY, "input '%s'", v->name);
+    for (int d = 0; d < b->rank; d++) dims[d] = (mlc_dim_t){-1, NULL};
+    v->dims = dims;
+    v->rank = b->rank;
+  } else if (v->rank != b->rank) {
+    return MLC_ERR(INVALID_ARGUMENT, "%d size(s) given, the input has rank "
+                   "%d", b->rank, v->rank);
   }
-  const mlc_dim_binding_t *b = find_binding(o, dim->sym);
-  if (b) {
-    dim->value = b->value;
-  } else {
-    if (!seen_before(g, vi, di, dim->sym))
-      fprintf(diag_of(o),
-              "note: symbolic dim '%s' bound to 1; use --dim %s=<size>\n",
-              dim->sym, dim->sym);
-    dim->value = 1;
-  }
+  for (int d = 0; d < b->rank; d++)
+    MLC_RETURN_IF(shape_dim(o, g, &v->dims[d], d, b->dims[d]));
+  return NULL;
 }
 
 static bool graph_has_dim(const mlc_graph_t *g, const char *name) {
@@ -91,8 +159,8 @@ static mlc_status_t *check_bound_size(const mlc_value_t *v) {
     int64_t x = v->dims[d].value;
     if (x <= 0) continue;
     if (n > INT64_MAX / x)
-      return MLC_ERR(INVALID_ARGUMENT, "input '%s': with the --dim values "
-                     "its byte size overflows", v->name);
+      return MLC_ERR(INVALID_ARGUMENT, "input '%s': with the --dim and "
+                     "--input-shape values its byte size overflows", v->name);
     n *= x;
   }
   return NULL;
@@ -100,6 +168,9 @@ static mlc_status_t *check_bound_size(const mlc_value_t *v) {
 
 static mlc_status_t *bind_dims(const mlc_compile_options_t *o,
                                mlc_graph_t *g) {
+  for (int i = 0; i < o->nshapes; i++)
+    MLC_RETURN_IF_ERROR(apply_shape(o, g, &o->shapes[i]), "--input-shape %s",
+                        o->shapes[i].name);
   for (int i = 0; i < o->ndims; i++)
     if (!graph_has_dim(g, o->dims[i].name))
       return MLC_ERR(INVALID_ARGUMENT,
@@ -108,7 +179,8 @@ static mlc_status_t *bind_dims(const mlc_compile_options_t *o,
   for (size_t i = 0; i < g->inputs.len; i++) {
     const mlc_value_t *v = g->inputs.data[i];
     if (v->rank < 0)
-      return MLC_ERR(UNSUPPORTED, "input '%s' has unknown rank", v->name);
+      return MLC_ERR(UNSUPPORTED, "input '%s' has unknown rank (give its "
+                     "shape with --input-shape %s=AxBx...)", v->name, v->name);
     for (int d = 0; d < v->rank; d++) bind_dim(o, g, i, d);
     MLC_RETURN_IF(check_bound_size(v));
   }

@@ -29,6 +29,15 @@ typedef struct mlc_const_binding {
   const char *path;
 } mlc_const_binding_t;
 
+/* --input-shape NAME=AxBx...: the whole shape of graph input NAME, for
+ * inputs whose dims have no names (or that declare no shape at all).  A
+ * size given for a symbolic dim binds that name as --dim would. */
+typedef struct mlc_shape_binding {
+  const char *name;
+  int rank;
+  const int64_t *dims;
+} mlc_shape_binding_t;
+
 typedef struct mlc_compile_options {
   const char *model_path;
   const char *output_path;  /* required */
@@ -41,6 +50,8 @@ typedef struct mlc_compile_options {
   int ndims;
   const mlc_const_binding_t *consts; /* --const NAME=FILE */
   int nconsts;
+  const mlc_shape_binding_t *shapes; /* --input-shape NAME=AxB */
+  int nshapes;
   const char *print_after;
   bool verify_each, time_passes;
   bool write_header;        /* <output minus extension>.h beside the output */

@@ -161,10 +161,13 @@ static void dot_nodes(const mlc_graph_t *g, FILE *out) {
   }
 }
 
-/* The dot name of what produces `v`, or NULL for constants. */
+/* The dot name of what produces `v`, or NULL for constants: initializers,
+ * and values whose producer was folded away (the node is dead, the value
+ * now holds its data) are left out like the boxes they would come from. */
 static const char *dot_source(const mlc_value_t *v, char *buf, size_t cap) {
-  if (v->producer) snprintf(buf, cap, "n%u", v->producer->id);
-  else if (v->flags & MLC_VALUE_INPUT) snprintf(buf, cap, "v%u", v->id);
+  if (mlc_value_is_const(v)) return NULL;
+  if (v->producer && !v->producer->dead) snprintf(buf, cap, "n%u", v->producer->id);
+  else if (!v->producer && (v->flags & MLC_VALUE_INPUT)) snprintf(buf, cap, "v%u", v->id);
   else return NULL;
   return buf;
 }

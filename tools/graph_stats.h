@@ -28,7 +28,8 @@ int64_t mlc_stats_flops(const mlc_graph_t *g, int *out_unknown);
 /* A Graphviz digraph: graph inputs and outputs as ellipses, nodes as
  * boxes labelled with op type and name, edges labelled with value shapes
  * (the value's name where its rank is unknown).
- * Constants are left out to keep large models readable. */
+ * Constants (initializers, and values whose producer was folded away)
+ * are left out to keep large models readable. */
 void mlc_stats_print_dot(const mlc_graph_t *g, FILE *out);
 
 #endif

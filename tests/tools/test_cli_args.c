@@ -143,31 +143,53 @@ static void test_usage_errors(void **state) {
   USAGE(pc, "no output", "compile", "m.onnx");
   USAGE(pc, "no model", "compile", "-o", "a.so");
   USAGE(pc, "more than one model", "compile", "a.onnx", "b.onnx", "-o", "a.so");
-  USAGE(pc, "0..3", "compile", "m.onnx", "-o", "a.so", "-O4");
-  USAGE(pc, "0..3", "compile", "m.onnx", "-o", "a.so", "-Ofast");
+  USAGE(pc, "-O (optimization level): 4 is out of range 0..3", "compile",
+        "m.onnx", "-o", "a.so", "-O4");
+  USAGE(pc, "-O (optimization level) wants an integer in 0..3, got 'fast'",
+        "compile", "m.onnx", "-o", "a.so", "-Ofast");
   USAGE(pc, "--emit", "compile", "m.onnx", "-o", "a.so", "--emit", "exe");
   USAGE(pc, "--dim", "compile", "m.onnx", "-o", "a.so", "--dim", "N");
   USAGE(pc, "--dim", "compile", "m.onnx", "-o", "a.so", "--dim", "N=0");
   USAGE(pc, "--dim", "compile", "m.onnx", "-o", "a.so", "--dim", "=4");
   USAGE(pc, "--dim", "compile", "m.onnx", "-o", "a.so", "--dim", "N=4x");
+  USAGE(pc, "--input-shape", "compile", "m.onnx", "-o", "a.so", "--input-shape", "x");
+  USAGE(pc, "--input-shape", "compile", "m.onnx", "-o", "a.so", "--input-shape", "x=");
+  USAGE(pc, "--input-shape", "compile", "m.onnx", "-o", "a.so", "--input-shape", "=2x3");
+  USAGE(pc, "--input-shape", "compile", "m.onnx", "-o", "a.so", "--input-shape", "x=2x0");
+  USAGE(pc, "--input-shape", "compile", "m.onnx", "-o", "a.so", "--input-shape", "x=2xx3");
+  USAGE(pc, "--input-shape", "compile", "m.onnx", "-o", "a.so", "--input-shape", "x=2x3x");
+  USAGE(pc, "--input-shape", "compile", "m.onnx", "-o", "a.so", "--input-shape", "x=2,3");
   USAGE(pc, "C identifier", "compile", "m.onnx", "-o", "a.so", "--name", "1net");
   USAGE(pc, "byte count", "compile", "m.onnx", "-o", "a.so", "--weights-limit", "-1");
   USAGE(pc, "takes no value", "compile", "m.onnx", "-o", "a.so", "--verify-each=1");
   USAGE(pc, "-o -", "compile", "m.onnx", "-o", "-");
-  USAGE(pr, "no output directory", "run", "m.so", "--input", "x.npy");
   USAGE(pr, "no model", "run", "--output-dir", "d");
-  USAGE(pr, "bad value", "run", "m.so", "-d", "d", "--output-format", "csv");
-  USAGE(pr, "bad value", "run", "m.so", "-d", "d", "--threads", "-2");
+  USAGE(pr, "--output-format wants npy or pb, got 'csv'", "run", "m.so", "-d",
+        "d", "--output-format", "csv");
+  USAGE(pr, "--threads: -2 is out of range 0..1024", "run", "m.so", "-d", "d",
+        "--threads", "-2");
+  USAGE(pr, "--threads: 1025 is out of range 0..1024", "run", "m.so",
+        "--threads=1025");
+  USAGE(pr, "--threads wants an integer in 0..1024, got '2x'", "run", "m.so",
+        "--threads", "2x");
   USAGE(pr, "unexpected argument", "run", "m.so", "x.npy", "-d", "d");
   USAGE(pr, "unknown option", "run", "m.so", "-d", "d", "--json");
-  USAGE(pb, "bad value", "bench", "m.so", "--iters", "0");
-  USAGE(pb, "bad value", "bench", "m.so", "--warmup", "many");
+  USAGE(pb, "mlc bench: --iters: 0 is out of range 1..1000000000", "bench",
+        "m.so", "--iters", "0");
+  USAGE(pb, "--iters: 99999999999 is out of range", "bench", "m.so",
+        "--iters", "99999999999");
+  USAGE(pb, "--warmup wants an integer in 0..1000000000, got 'many'", "bench",
+        "m.so", "--warmup", "many");
   USAGE(pb, "no model", "bench", "--json");
-  USAGE(pb, "bad value", "bench", "m.so", "--profile-runs", "0");
+  USAGE(pb, "--profile-runs: 0 is out of range", "bench", "m.so",
+        "--profile-runs", "0");
+  USAGE(pb, "--threads: 5000 is out of range 0..1024", "bench", "m.so",
+        "--threads", "5000");
   USAGE(pb, "needs a value", "bench", "m.so", "--profile");
   USAGE(pi, "no file", "inspect", "--dot");
   USAGE(pi, "more than one", "inspect", "a.onnx", "b.onnx");
   USAGE(pi, "--dim", "inspect", "a.onnx", "--dim", "batch");
+  USAGE(pi, "--input-shape", "inspect", "a.onnx", "--input-shape", "x=1xN");
 }
 
 static void test_help_and_version(void **state) {
@@ -265,6 +287,55 @@ static void test_value_parsers(void **state) {
   assert_true(mlc_cli_parse_dim("a=b=3", &b) && b.value == 3);
   assert_false(mlc_cli_parse_dim("N=", &b));
   assert_false(mlc_cli_parse_dim("N=-1", &b));
+  mlc_cli_shape_t sh;
+  assert_true(mlc_cli_parse_shape("in=put=1x3x224x224", &sh));
+  assert_int_equal(sh.rank, 4);
+  assert_int_equal(sh.dims[0], 1);
+  assert_int_equal(sh.dims[1], 3);
+  assert_int_equal(sh.dims[3], 224);
+  assert_true(mlc_cli_parse_shape("x=7", &sh) && sh.rank == 1 && sh.dims[0] == 7);
+  assert_false(mlc_cli_parse_shape("x=-1x2", &sh));
+  assert_false(mlc_cli_parse_shape("x=1x99999999999999999999", &sh));
+  char many[200] = "x=1";
+  for (int i = 1; i <= MLC_CLI_MAX_RANK; i++) strcat(many, "x1");
+  assert_false(mlc_cli_parse_shape(many, &sh)); /* rank 33 */
+  many[strlen(many) - 2] = '\0';
+  assert_true(mlc_cli_parse_shape(many, &sh) && sh.rank == MLC_CLI_MAX_RANK);
+}
+
+/* run without --output-dir is valid (it prints a summary); --input-shape
+ * collects name and sizes for compile and inspect. */
+static void test_optional_outdir_and_shapes(void **state) {
+  (void)state;
+  streams_t s;
+  open_streams(&s);
+  mlc_cli_run_t r;
+  char *argv[] = {"run", "m.so", "-i", "x.npy", NULL};
+  assert_int_equal(mlc_cli_parse_run(4, argv, s.out, s.err, &r), MLC_CLI_CONTINUE);
+  assert_null(r.output_dir);
+  mlc_cli_run_free(&r);
+  mlc_cli_compile_t o;
+  assert_int_equal(COMPILE("compile", "m.onnx", "-o", "a.so", "--input-shape",
+                           "x=1x3", "--input-shape=y:0=5"),
+                   MLC_CLI_CONTINUE);
+  assert_int_equal(o.opts.nshapes, 2);
+  assert_string_equal(o.opts.shapes[0].name, "x");
+  assert_int_equal(o.opts.shapes[0].rank, 2);
+  assert_int_equal(o.opts.shapes[0].dims[1], 3);
+  assert_string_equal(o.opts.shapes[1].name, "y:0");
+  assert_int_equal(o.opts.shapes[1].dims[0], 5);
+  mlc_cli_compile_free(&o);
+  assert_null(o.opts.shapes);
+  mlc_cli_inspect_t i;
+  char *iargv[] = {"inspect", "m.onnx", "--input-shape", "x=2x2", NULL};
+  assert_int_equal(mlc_cli_parse_inspect(4, iargv, s.out, s.err, &i),
+                   MLC_CLI_CONTINUE);
+  assert_int_equal(i.nshapes, 1);
+  assert_int_equal(i.shapes[0].rank, 2);
+  mlc_cli_inspect_free(&i);
+  close_streams(&s);
+  assert_int_equal(s.elen, 0);
+  free_streams(&s);
 }
 
 static void test_sanitize(void **state) {
@@ -294,6 +365,7 @@ int main(void) {
       cmocka_unit_test(test_help_lists_passes),
       cmocka_unit_test(test_run_and_bench_ok),
       cmocka_unit_test(test_value_parsers),
+      cmocka_unit_test(test_optional_outdir_and_shapes),
       cmocka_unit_test(test_sanitize),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /* Tests of tools/graph_stats.c on hand-built graphs: the FLOPs estimate
  * of MatMul, Gemm (transposed), Conv and elementwise ops, the parameter
- * count, the op histogram order and the Graphviz output. */
+ * count, the op histogram order and the Graphviz output (also after a
+ * node was folded away). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "tools/dot_check.h"
 #include "tools/graph_stats.h"
 
 static mlc_value_t *input(mlc_graph_t *g, const char *name, int rank,
@@ -127,6 +129,33 @@ static void test_dot(void **state) {
   assert_null(strstr(buf, "\"w\\n"));
   assert_non_null(strstr(buf, "-> out1"));
   assert_int_equal(buf[len - 2], '}');
+  assert_edges_declared(buf);
+  free(buf);
+  mlc_graph_destroy(g);
+}
+
+/* A node folded away by constant folding (dead, its output now holding
+ * data) draws neither a box nor an edge. */
+static void test_dot_folded(void **state) {
+  (void)state;
+  mlc_graph_t *g = build();
+  mlc_node_t *tr = g->nodes.data[2];
+  assert_string_equal(tr->onnx_op, "Transpose");
+  float zeros[8] = {0};
+  assert_null(mlc_value_set_const(g, tr->outputs[0], zeros, sizeof zeros,
+                                  MLC_DATA_COPY));
+  tr->dead = true;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  mlc_stats_print_dot(g, f);
+  fclose(f);
+  char src[32];
+  snprintf(src, sizeof src, "n%u ->", tr->id);
+  assert_null(strstr(buf, src));
+  assert_null(strstr(buf, "Transpose"));
+  assert_non_null(strstr(buf, "label=\"Gemm\\n"));
+  assert_edges_declared(buf);
   free(buf);
   mlc_graph_destroy(g);
 }
@@ -153,6 +182,7 @@ int main(void) {
       cmocka_unit_test(test_flops),
       cmocka_unit_test(test_params_and_histogram),
       cmocka_unit_test(test_dot),
+      cmocka_unit_test(test_dot_folded),
       cmocka_unit_test(test_format_value),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

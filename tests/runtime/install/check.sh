@@ -34,8 +34,10 @@ ldd "$tmp/cmake/consumer_shared" | grep -q "$tmp/prefix/lib.*libmlcrt.so"
 pc=$(find "$tmp/prefix" -name mlcrt.pc)
 export PKG_CONFIG_PATH=$(dirname "$pc")
 test "$(pkg-config --modversion mlcrt)" = 0.1.0
-$cc "$here/consumer.c" -o "$tmp/pc_shared" $(pkg-config --cflags --libs mlcrt)
-LD_LIBRARY_PATH=$(pkg-config --variable=libdir mlcrt) "$tmp/pc_shared"
+# As docs/c-api.md shows it: with an rpath, so no LD_LIBRARY_PATH.
+$cc "$here/consumer.c" -o "$tmp/pc_shared" $(pkg-config --cflags --libs mlcrt) \
+   -Wl,-rpath,"$(pkg-config --variable=libdir mlcrt)"
+env -u LD_LIBRARY_PATH "$tmp/pc_shared"
 $cc "$here/consumer.c" -o "$tmp/pc_static" -static-libgcc \
     $(pkg-config --cflags mlcrt) \
     "$(pkg-config --variable=libdir mlcrt)/libmlcrt.a" \
