@@ -253,14 +253,15 @@ static void test_input_shape(void **state) {
   assert_non_null(strstr(out_text, "FLOPs:    12 "));
 }
 
+/* An unknown --cpu is one clear error naming it (LLVM used to warn six
+ * times and make generic code); a known level compiles silently. */
 static void test_cpu_warning_once(void **state) {
   (void)state;
   NEED_MLC();
   relu_model("c.onnx", 2, NULL, (int64_t[]){2, 3});
-  EXPECT(0, "compile c.onnx -o c.so --cpu no-such-cpu");
+  EXPECT(2, "compile c.onnx -o c.so --cpu no-such-cpu");
   assert_int_equal(count(err_text, "no-such-cpu"), 1);
   assert_int_equal(count(err_text, "not a recognized processor"), 0);
-  EXPECT(0, "run c.so --input x.npy");
   EXPECT(0, "compile c.onnx -o c2.so --cpu x86-64-v2");
   assert_string_equal(err_text, "");
 }
