@@ -12,8 +12,10 @@
  *  - A 2-D Conv with group 1 and at least DIRECT_MIN_M output channels
  *    that is not pointwise becomes a direct ConvCols (direct = 1): X
  *    padded by an explicit Pad node, W packed into panels over the
- *    output channels; the kernel reads each tap's input in place, so no
- *    im2col copy is made (the copy was 9-37% of a ResNet-50 conv).
+ *    output channels (or, for K = C*taps below DIRECT_SWAP_MIN_K, kept as
+ *    it is, pixels then being the vectors); the kernel reads each tap's
+ *    input in place, so no im2col copy is made (the copy was 9-37% of a
+ *    ResNet-50 conv).
  *  - Other Convs with group 1 that are not pointwise become Im2Col(X) (the
  *    columns [N, C*taps, P] in the arena) feeding ConvCols, a GEMM of the
  *    weights [M, C*taps] by the columns.  Pointwise convs are GEMMs over X
@@ -36,8 +38,10 @@
 
 /* Largest Im2Col buffer the pass creates (bytes). */
 #define GL_MAX_COLS_BYTES ((int64_t)512 << 20)
-/* Fewest output channels a direct conv takes (its vector dim). */
-enum { DIRECT_MIN_M = 16 };
+/* Fewest output channels a direct conv takes (its vector dim); the
+ * shortest K (C * taps) for which it runs swapped (channels as vectors),
+ * and the narrowest output row that takes pixels as vectors. */
+enum { DIRECT_MIN_M = 16, DIRECT_SWAP_MIN_K = 64, DIRECT_MIN_OW = 16 };
 
 static bool float_gemm_dtype(mlc_dtype_t dt) {
   return dt == MLC_DT_F32 || dt == MLC_DT_F16 || dt == MLC_DT_BF16;
@@ -138,9 +142,15 @@ static mlc_status_t *conv_to_direct(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
                                     mlc_node_t *n, const int64_t *geo,
                                     const int64_t *ks, const int64_t *os) {
   int64_t M = n->inputs[1]->dims[0].value, K = n->inputs[1]->dims[1].value * ks[0] * ks[1];
-  mlc_value_t *xp = pad_input(g, n, geo);
-  int64_t panel = mlc_lower_conv_direct_panel(ctx->target, M, os[1], n->inputs[0]->dtype);
-  mlc_value_t *wp = xp ? pack_conv_weights(g, n, M, K, panel) : NULL;
+  mlc_value_t *xp = pad_input(g, n, geo), *wp = n->inputs[1];
+  /* Channels as vectors need K FMAs to pay for each row's scattered store
+   * (a 3-channel 3x3 stem ran at 25 GFLOP/s so); short K keeps pixels as
+   * vectors and the weights as they are. */
+  bool swap = K >= DIRECT_SWAP_MIN_K || os[1] < DIRECT_MIN_OW;
+  if (swap && xp) {
+    int64_t panel = mlc_lower_conv_direct_panel(ctx->target, M, os[1], n->inputs[0]->dtype);
+    wp = pack_conv_weights(g, n, M, K, panel);
+  }
   if (!wp || !mlc_node_set_int(g, n, "direct", 1) || !mlc_node_set_int(g, n, "m", M) ||
       !mlc_node_set_ints(g, n, "kernel_shape", ks, 2) ||
       !mlc_node_set_ints(g, n, "strides", geo, 2) ||

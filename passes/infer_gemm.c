@@ -84,11 +84,12 @@ mlc_status_t *infer_im2col(const infer_cx_t *cx) {
 }
 
 /* ConvCols with direct = 1: xp [N, C, Hp, Wp] (X padded), W packed
- * panels [.., C*KH*KW, NB], attributes m, kernel_shape, strides,
+ * panels [.., C*KH*KW, NB] or as in Conv [m, C, KH, KW] (pixels as the
+ * vectors), attributes m, kernel_shape, strides,
  * dilations and out_shape (2 each), which must agree with xp. */
 static mlc_status_t *infer_conv_direct(const infer_cx_t *cx) {
   MLC_RETURN_IF(infer_need_rank(cx, 0, 4, 4));
-  MLC_RETURN_IF(infer_need_rank(cx, 1, 3, 3));
+  MLC_RETURN_IF(infer_need_rank(cx, 1, 3, 4));
   MLC_RETURN_IF(infer_need_same_dtype(cx, 0, 1));
   const mlc_value_t *xp = cx->n->inputs[0], *w = cx->n->inputs[1];
   const int64_t *ks, *st, *dl, *os;
@@ -105,8 +106,12 @@ static mlc_status_t *infer_conv_direct(const infer_cx_t *cx) {
         (os[i] - 1) * st[i] + (ks[i] - 1) * dl[i] >= in)
       return infer_err(cx, "the window of dim %d does not fit the padded input", 2 + i);
   }
-  if (!infer_dim_known(xp->dims[1]) || w->dims[1].value != xp->dims[1].value * ks[0] * ks[1])
-    return infer_err(cx, "packed weights do not match C * kernel_shape");
+  bool packed = w->rank == 3;
+  if (!infer_dim_known(xp->dims[1]) ||
+      (packed && w->dims[1].value != xp->dims[1].value * ks[0] * ks[1]) ||
+      (!packed && (w->dims[0].value != m || w->dims[1].value != xp->dims[1].value ||
+                   w->dims[2].value != ks[0] || w->dims[3].value != ks[1])))
+    return infer_err(cx, "weights do not match C, m and kernel_shape");
   infer_shape_t s = {.rank = 4, .d = {xp->dims[0], infer_dim(m), infer_dim(os[0]),
                                       infer_dim(os[1])}};
   return infer_set_output(cx, 0, xp->dtype, &s);

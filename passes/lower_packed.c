@@ -206,11 +206,13 @@ static mlc_status_t *conv_gemm(lw_ctx_t *c, const mlc_node_t *n, mlc_value_t *co
  * a swapped GEMM: output channels are the vector columns (a panel of W
  * per k), the pixels of one output row the register rows (each a
  * broadcast of one input element, so any stride works), K the nest
- * (c, kh, kw), the output row a batch dim. */
+ * (c, kh, kw), the output row a batch dim.  With W unpacked ([m, C, KH,
+ * KW], for short K) it is not swapped: the pixels of the row are the
+ * vectors (a column stride then loads strided) and channels the rows. */
 static mlc_status_t *conv_direct(lw_ctx_t *c, const mlc_node_t *n) {
   mlc_value_t *xp = n->inputs[0], *wv = n->inputs[1], *y = n->outputs[0];
   const int64_t *ks, *st, *dl;
-  if (xp->rank != 4 || wv->rank != 3 || y->rank != 4 ||
+  if (xp->rank != 4 || (wv->rank != 3 && wv->rank != 4) || y->rank != 4 ||
       mlc_node_attr_ints(n, "kernel_shape", &ks) != 2 ||
       mlc_node_attr_ints(n, "strides", &st) != 2 ||
       mlc_node_attr_ints(n, "dilations", &dl) != 2)
@@ -224,6 +226,11 @@ static mlc_status_t *conv_direct(lw_ctx_t *c, const mlc_node_t *n) {
                  .bdims = {y->dims[0].value, y->dims[2].value},
                  .b_bs = {y->dims[0].value == 1 ? 0 : C * Hp * Wp, st[0] * Wp},
                  .out_map = {LW_GM_BATCH, LW_GM_ROW, LW_GM_BATCH + 1, LW_GM_COL}};
+  if (wv->rank == 4) { /* W as in Conv: pixels are the vectors, channels the rows */
+    s.swap = false;
+    s.a_panel = 0;
+    s.a_sm = s.K;
+  }
   if (n->ninputs > 2 && n->inputs[2]) s.init = conv_bias;
   return lw_gemm_kernel(c, n, &s);
 }

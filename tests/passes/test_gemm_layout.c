@@ -137,6 +137,9 @@ static void test_conv_rewrites(void **state) {
       {33, 9, 9, 40, 3, 3, 1, 1, 0, 0, 1, 1, "direct", MLC_OP_ConvCols},
       /* padded 3x3 on 28x28, 32 channels: Pad + direct */
       {7, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, "direct", MLC_OP_ConvCols},
+      /* a MobileNet stem: 3x3 stride 2 from 3 channels, K = 27: direct
+       * with pixels as vectors (W unpacked) */
+      {3, 33, 33, 32, 3, 3, 2, 2, 1, 1, 1, 1, "direct", MLC_OP_ConvCols},
       /* a ResNet stem: 7x7 stride 2 pad 3 from 3 channels */
       {3, 30, 30, 64, 7, 7, 2, 2, 3, 3, 1, 1, "direct", MLC_OP_ConvCols},
       /* direct, strided, dilated, asymmetric kernel, ragged channel panel */
