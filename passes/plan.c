@@ -17,7 +17,9 @@
  * (best fit among freed ranges, else at the end of the arena), then the
  * values whose last use is this step are freed; so an output never shares
  * bytes with an input of the same step.  Sizes and offsets are 64-byte
- * aligned; 0-byte tensors get offset 0 and take no space.
+ * aligned; 0-byte tensors get offset 0 and take no space.  Every sum is
+ * checked: weights or live values that together pass INT64_MAX bytes are
+ * an error naming the value that no longer fits.
  *
  * Requires each graph output to have its own producer (run
  * materialize-outputs first) and static shapes for every stored value. */
@@ -42,7 +44,18 @@ typedef struct planner {
   int64_t high;
 } planner_t;
 
-static int64_t align_up(int64_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
+/* x rounded up to ALIGN; -1 when that does not fit int64. */
+static int64_t align_up(int64_t x) {
+  if (x < 0 || x > INT64_MAX - (ALIGN - 1)) return -1;
+  return (x + ALIGN - 1) / ALIGN * ALIGN;
+}
+
+/* *acc += n, false (and *acc unchanged) when the sum leaves int64. */
+static bool add_checked(int64_t *acc, int64_t n) {
+  if (n < 0 || *acc > INT64_MAX - n) return false;
+  *acc += n;
+  return true;
+}
 
 static mlc_value_t *root_of(planner_t *p, mlc_value_t *v) {
   return p->root[v->id] ? p->root[v->id] : v;
@@ -84,7 +97,10 @@ static mlc_status_t *plan_weights(planner_t *p) {
         return MLC_ERR(UNSUPPORTED, "plan-memory: constant '%s' (%s) has no "
                        "static byte size", v->name, mlc_dtype_name(v->dtype));
       v->storage = (mlc_storage_t){MLC_STORAGE_WEIGHT, 0, off};
-      off += align_up(nb);
+      if (!add_checked(&off, align_up(nb)))
+        return MLC_ERR(UNSUPPORTED, "plan-memory: the weights do not fit in "
+                       "int64 bytes (at constant '%s', %lld bytes, offset "
+                       "%lld)", v->name, (long long)nb, (long long)off);
     }
   }
   g->weights_bytes = off;
@@ -117,6 +133,10 @@ static mlc_status_t *classify_outputs(planner_t *p, mlc_node_t *n, int64_t step)
                      "plan-memory: value '%s' (%s) of %s has no static byte "
                      "size; shapes must be inferred and dims bound first",
                      v->name, mlc_dtype_name(v->dtype), mlc_node_describe(p->g, n));
+    if (align_up(mlc_value_nbytes(v)) < 0)
+      return MLC_ERR(UNSUPPORTED, "plan-memory: value '%s' of %s: %lld bytes "
+                     "do not fit in int64 once aligned", v->name,
+                     mlc_node_describe(p->g, n), (long long)mlc_value_nbytes(v));
     p->cand[v->id] = 1;
     p->last[v->id] = step;
     v->storage.offset = step; /* definition step until allocation */
@@ -146,7 +166,10 @@ static mlc_status_t *liveness(planner_t *p) {
 
 /* ---- allocation ---- */
 
-static int64_t take(planner_t *p, int64_t size) {
+/* Best fit among the free ranges, else the end of the arena (growing a
+ * free range that ends there).  false when the arena would pass INT64_MAX
+ * bytes; nothing is changed then. */
+static bool take(planner_t *p, int64_t size, int64_t *out_off) {
   size_t best = p->free_list.len;
   for (size_t i = 0; i < p->free_list.len; i++) {
     range_t r = p->free_list.data[i];
@@ -158,23 +181,23 @@ static int64_t take(planner_t *p, int64_t size) {
       p->free_list.data[p->free_list.len - 1].off +
               p->free_list.data[p->free_list.len - 1].size == p->high) {
     best = p->free_list.len - 1; /* grow the arena's last free range */
-    p->high += size - p->free_list.data[best].size;
+    if (!add_checked(&p->high, size - p->free_list.data[best].size))
+      return false;
     p->free_list.data[best].size = size;
   }
   if (best == p->free_list.len) {
-    int64_t off = p->high;
-    p->high += size;
-    return off;
+    *out_off = p->high;
+    return add_checked(&p->high, size);
   }
   range_t *r = &p->free_list.data[best];
-  int64_t off = r->off;
+  *out_off = r->off;
   r->off += size;
   r->size -= size;
   if (r->size == 0) {
     memmove(r, r + 1, (p->free_list.len - best - 1) * sizeof *r);
     p->free_list.len--;
   }
-  return off;
+  return true;
 }
 
 static bool give_back(planner_t *p, int64_t off, int64_t size) {
@@ -207,8 +230,16 @@ static mlc_status_t *allocate(planner_t *p) {
     int64_t step = p->order.data[next]->storage.offset;
     for (; next < n && p->order.data[next]->storage.offset == step; next++) {
       mlc_value_t *v = p->order.data[next];
-      int64_t size = align_up(mlc_value_nbytes(v));
-      v->storage = (mlc_storage_t){MLC_STORAGE_ARENA, 0, size ? take(p, size) : 0};
+      int64_t size = align_up(mlc_value_nbytes(v)), off = 0;
+      if (size && !take(p, size, &off)) {
+        free(live);
+        return MLC_ERR(UNSUPPORTED,
+                       "plan-memory: value '%s' (%lld bytes) does not fit: "
+                       "with the %zu values live beside it the arena would "
+                       "pass %lld bytes", v->name, (long long)size, nlive,
+                       (long long)INT64_MAX);
+      }
+      v->storage = (mlc_storage_t){MLC_STORAGE_ARENA, 0, off};
       live[nlive++] = v;
     }
     int64_t until = next < n ? p->order.data[next]->storage.offset : INT64_MAX;

@@ -253,6 +253,24 @@ static void expect_error(tb_t *b, Onnx__ModelProto *m, const char *what) {
   if (run_model(b, m, what) == MLC_OK) fail_msg("%s: accepted", what);
 }
 
+/* Imports and optimizes `m`; fails the test unless that fails with a
+ * message containing `want`. */
+static void expect_message(tb_t *b, Onnx__ModelProto *m, const char *what,
+                           const char *want) {
+  size_t len;
+  uint8_t *buf = tb_pack(b, m, &len);
+  save_model(buf, len, what);
+  double t0 = now_s();
+  mlc_status_t *st = fz_import_optimize(buf, len, "/nonexistent-mlc-dir", 2);
+  double dt = now_s() - t0;
+  if (!st) fail_msg("%s: accepted", what);
+  print_message("  %s: %s\n", what, mlc_status_message(st));
+  if (!strstr(mlc_status_message(st), want))
+    fail_msg("%s: message lacks '%s'", what, want);
+  mlc_status_free(st);
+  if (dt > MUTANT_MAX_S) fail_msg("%s: took %.1f s", what, dt);
+}
+
 /* x (shape) -> Relu -> h -> Neg -> y */
 static mlc_status_code_t two_op_model(const char *shape, const char *what) {
   tb_t b = {0};
@@ -608,6 +626,35 @@ static void test_byte_size_overflow(void **state) {
   tb_free(&b);
 }
 
+/* Four Softmaxes of x summed by Adds: four live values of x's size. */
+static Onnx__ModelProto *four_live(tb_t *b, const char *shape) {
+  Onnx__ModelProto *m = tb_model(b, 8, 17);
+  tb_input(b, m, "x", 1, shape);
+  for (int i = 0; i < 4; i++) {
+    char out[4];
+    snprintf(out, sizeof out, "s%d", i);
+    tb_attr_i(b, tb_node(b, m, "Softmax", out, "x", out), "axis", i % 2);
+  }
+  tb_node(b, m, "Add", "a", "s0,s1", "a");
+  tb_node(b, m, "Add", "b", "s2,s3", "b");
+  tb_node(b, m, "Add", "y", "a,b", "y");
+  tb_output(b, m, "y", 1, NULL);
+  return m;
+}
+
+/* Live values of 2^61 bytes each: each fits int64, four together do not.
+ * The memory plan used to wrap around (an arena of a few bytes that the
+ * kernels then wrote far outside of). */
+static void test_arena_overflow(void **state) {
+  tb_t b = {0};
+  expect_message(&b, four_live(&b, "1,576460752303423488"),
+                 "arena of 4 x 2^61 bytes", "value 's3'");
+  /* At 2^59 bytes each they fit. */
+  assert_int_equal(run_model(&b, four_live(&b, "1,144115188075855872"),
+                             "arena of 4 x 2^59 bytes"), MLC_OK);
+  tb_free(&b);
+}
+
 /* Folding must not materialize huge constants from tiny models. */
 static void test_fold_size_limit(void **state) {
   tb_t b = {0};
@@ -769,6 +816,7 @@ int main(void) {
       cmocka_unit_test(test_range_overflow),
       cmocka_unit_test(test_byte_size_overflow),
       cmocka_unit_test(test_fold_size_limit),
+      cmocka_unit_test(test_arena_overflow),
       cmocka_unit_test(test_alloc_failures),
       cmocka_unit_test(test_mutated_digits),
       cmocka_unit_test(test_mutated_node_models),
