@@ -36,7 +36,8 @@ mlc_status_t *mlc_onnx_unpack_model(const void *data, size_t len,
                                     Onnx__ModelProto **out_model);
 mlc_status_t *mlc_onnx_unpack_tensor(const void *data, size_t len,
                                      Onnx__TensorProto **out_tensor);
-/* Reads a whole file into a malloc'ed buffer. */
+/* Reads a whole regular file into a malloc'ed buffer (base/file.h: a FIFO
+ * or a device is refused, not waited on). */
 mlc_status_t *mlc_onnx_read_file(const char *path, void **out_data,
                                  size_t *out_len);
 

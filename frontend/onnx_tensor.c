@@ -12,7 +12,11 @@
  * Strings and sub-byte types are unsupported.  Dims must be non-negative
  * and their product, times the element size, must fit in size_t and match
  * the data exactly.  External locations must be relative and stay inside
- * the model folder (no '..' component).  Assumes a little-endian host.
+ * the model folder: no '..' component, and no symbolic link on the way
+ * (each component is opened with O_NOFOLLOW below the folder, so neither
+ * a file link nor a directory link can point outside).  The file must be
+ * a regular file (a FIFO or a device is refused, not waited on) and only
+ * the bytes the tensor needs are mapped.  Assumes a little-endian host.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "frontend/onnx.h"
 #include "frontend/onnx_internal.h"
 
@@ -157,40 +162,87 @@ bad:
                  "a number", what, key, s ? s : "");
 }
 
-/* mmaps [offset, offset+nbytes) of the external file. */
-static mlc_status_t *map_external(const char *path, uint64_t offset,
-                                  bool has_length, uint64_t length,
-                                  size_t nbytes, const char *what,
-                                  mlc_onnx_tensor_t *out) {
+/* Why component `name` of an external location could not be opened. */
+static mlc_status_t *component_error(int dfd, const char *name, int err,
+                                     const char *loc, const char *what) {
+  struct stat sb;
+  if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode))
+    return MLC_ERR(INVALID_MODEL, "%s: external data location '%s': '%s' "
+                   "is a symbolic link (links inside the model folder are "
+                   "not followed)", what, loc, name);
+  return MLC_ERR(IO_ERROR, "%s: external data location '%s': '%s': %s",
+                 what, loc, name, strerror(err));
+}
+
+/* Opens `loc` below `dir` one component at a time with O_NOFOLLOW, so that
+ * no symbolic link (to a file or to a directory) leads out of the model
+ * folder, and checks that it is a regular file (a FIFO would block). */
+static mlc_status_t *open_beneath(const char *dir, const char *loc,
+                                  const char *what, int *out_fd,
+                                  uint64_t *out_size) {
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return MLC_ERR(IO_ERROR, "%s: model folder '%s': %s", what, dir,
+                   strerror(errno));
+  char *rest = strdup(loc);
+  if (!rest) {
+    close(dfd);
+    return MLC_ERR(OUT_OF_MEMORY, "%s", what);
+  }
+  mlc_status_t *st = NULL;
+  char *name = rest, *slash;
+  while (!st && (slash = strchr(name, '/'))) {
+    *slash = 0;
+    if (*name && strcmp(name, ".") != 0) {
+      int nfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                      O_CLOEXEC);
+      if (nfd < 0) st = component_error(dfd, name, errno, loc, what);
+      close(dfd);
+      dfd = nfd;
+    }
+    name = slash + 1;
+  }
+  if (!st && (!*name || strcmp(name, ".") == 0))
+    st = MLC_ERR(INVALID_MODEL, "%s: external data location '%s' does not "
+                 "name a file", what, loc);
+  struct stat sb; /* a clear message for a link; O_NOFOLLOW still guards */
+  if (!st && fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISLNK(sb.st_mode))
+    st = component_error(dfd, name, ELOOP, loc, what);
+  if (!st) {
+    char *w = malloc(strlen(what) + strlen(loc) + 32);
+    if (w) sprintf(w, "%s: external data '%s'", what, loc);
+    st = w ? mlc_file_open_regular(dfd, name, O_NOFOLLOW, w, out_fd, out_size)
+           : MLC_ERR(OUT_OF_MEMORY, "%s", what);
+    free(w);
+  }
+  if (dfd >= 0) close(dfd);
+  free(rest);
+  return st;
+}
+
+/* mmaps [offset, offset+nbytes) of the open external file `fd` of `fsize`
+ * bytes; `loc` names it in messages. */
+static mlc_status_t *map_external(int fd, uint64_t fsize, const char *loc,
+                                  uint64_t offset, bool has_length,
+                                  uint64_t length, size_t nbytes,
+                                  const char *what, mlc_onnx_tensor_t *out) {
   if (has_length && length != nbytes)
     return MLC_ERR(INVALID_MODEL, "%s: external data length %llu, "
                    "but dims and dtype need %zu bytes", what,
                    (unsigned long long)length, nbytes);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return MLC_ERR(IO_ERROR, "%s: %s: %s", what, path,
-                             strerror(errno));
-  struct stat sb;
-  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    close(fd);
-    return MLC_ERR(IO_ERROR, "%s: %s is not a regular file", what,
-                   path);
-  }
-  uint64_t fsize = (uint64_t)sb.st_size;
-  if (offset > fsize || nbytes > fsize - offset) {
-    close(fd);
+  if (offset > fsize || nbytes > fsize - offset)
     return MLC_ERR(INVALID_MODEL, "%s: external data [%llu, +%zu) "
-                   "is past the end of %s (%llu bytes)", what,
-                   (unsigned long long)offset, nbytes, path,
+                   "is past the end of '%s' (%llu bytes)", what,
+                   (unsigned long long)offset, nbytes, loc,
                    (unsigned long long)fsize);
-  }
   long page = sysconf(_SC_PAGESIZE);
   uint64_t start = offset - offset % (uint64_t)(page > 0 ? page : 4096);
   size_t maplen = (size_t)(offset - start) + nbytes;
   void *addr = maplen ? mmap(NULL, maplen, PROT_READ, MAP_PRIVATE, fd,
                              (off_t)start) : NULL;
-  close(fd);
   if (maplen && addr == MAP_FAILED)
-    return MLC_ERR(IO_ERROR, "%s: mmap %s: %s", what, path,
+    return MLC_ERR(IO_ERROR, "%s: mmap '%s': %s", what, loc,
                    strerror(errno));
   out->kind = MLC_ONNX_DATA_MAP;
   out->map_addr = addr;
@@ -219,13 +271,12 @@ static mlc_status_t *decode_external(const Onnx__TensorProto *tp,
   }
   MLC_RETURN_IF(check_location(loc, what));
   const char *dir = base_dir && *base_dir ? base_dir : ".";
-  size_t plen = strlen(dir) + strlen(loc) + 2;
-  char *path = malloc(plen);
-  if (!path) return MLC_ERR(OUT_OF_MEMORY, "%s", what);
-  snprintf(path, plen, "%s/%s", dir, loc);
-  mlc_status_t *st = map_external(path, offset, has_length, length, nbytes,
-                                  what, out);
-  free(path);
+  int fd;
+  uint64_t fsize;
+  MLC_RETURN_IF(open_beneath(dir, loc, what, &fd, &fsize));
+  mlc_status_t *st = map_external(fd, fsize, loc, offset, has_length, length,
+                                  nbytes, what, out);
+  close(fd);
   return st;
 }
 

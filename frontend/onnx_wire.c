@@ -9,12 +9,10 @@
  * and lets protobuf-c (which then fails without deep recursion, since the
  * walk already covered everything before that point) report it.
  */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "base/file.h"
 #include "frontend/onnx_internal.h"
 
 typedef struct {
@@ -124,28 +122,5 @@ mlc_status_t *mlc_onnx_unpack_tensor(const void *data, size_t len,
 
 mlc_status_t *mlc_onnx_read_file(const char *path, void **out_data,
                                  size_t *out_len) {
-  *out_data = NULL;
-  *out_len = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f) return MLC_ERR(IO_ERROR, "%s: %s", path, strerror(errno));
-  struct stat sb;
-  if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    fclose(f);
-    return MLC_ERR(IO_ERROR, "%s: not a regular file", path);
-  }
-  size_t n = (size_t)sb.st_size;
-  void *buf = malloc(n ? n : 1);
-  if (!buf) {
-    fclose(f);
-    return MLC_ERR(OUT_OF_MEMORY, "%s: reading %zu bytes", path, n);
-  }
-  size_t got = fread(buf, 1, n, f);
-  fclose(f);
-  if (got != n) {
-    free(buf);
-    return MLC_ERR(IO_ERROR, "%s: short read (%zu of %zu bytes)", path, got, n);
-  }
-  *out_data = buf;
-  *out_len = n;
-  return NULL;
+  return mlc_file_read_all(path, UINT64_MAX, out_data, out_len);
 }

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the npy code assumes a little-endian host"
 #endif
@@ -275,44 +277,12 @@ mlc_status_t *mlc_npy_parse(const void *buf, size_t len, const char *what,
   return NULL;
 }
 
-static mlc_status_t *read_whole(const char *path, unsigned char **out,
-                                size_t *out_len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return MLC_ERR(IO_ERROR, "%s: %s", path, strerror(errno));
-  unsigned char *buf = NULL;
-  size_t len = 0, cap = 0;
-  for (;;) {
-    if (len == cap) {
-      size_t ncap = cap ? cap * 2 : 65536;
-      unsigned char *nb = realloc(buf, ncap);
-      if (!nb) {
-        free(buf);
-        fclose(f);
-        return MLC_ERR(OUT_OF_MEMORY, "reading %s", path);
-      }
-      buf = nb;
-      cap = ncap;
-    }
-    size_t got = fread(buf + len, 1, cap - len, f);
-    len += got;
-    if (got == 0) break;
-  }
-  bool err = ferror(f);
-  fclose(f);
-  if (err) {
-    free(buf);
-    return MLC_ERR(IO_ERROR, "%s: read error", path);
-  }
-  *out = buf;
-  *out_len = len;
-  return NULL;
-}
-
 mlc_status_t *mlc_npy_read_file(const char *path, mlc_host_tensor_t *out) {
   unsigned char *buf = NULL;
   size_t len = 0;
   memset(out, 0, sizeof *out);
-  MLC_RETURN_IF(read_whole(path, &buf, &len));
+  /* A regular file only: a FIFO would block, /dev/zero never end. */
+  MLC_RETURN_IF(mlc_file_read_all(path, UINT64_MAX, (void **)&buf, &len));
   mlc_status_t *st = mlc_npy_parse(buf, len, path, out);
   free(buf);
   return st;

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "frontend/onnx_internal.h"
@@ -291,6 +292,23 @@ static void test_tensor_files(void **state) {
   mlc_status_t *st = mlc_onnx_read_tensor_file(path, &name, &r);
   assert_int_equal(mlc_status_code(st), MLC_INVALID_MODEL);
   mlc_status_free(st);
+  unlink(path);
+  /* A FIFO as a tensor file or as the model: refused, not waited on (the
+   * alarm turns a hang into a failure); /dev/zero is not read forever. */
+  assert_int_equal(mkfifo(path, 0600), 0);
+  alarm(20);
+  st = mlc_onnx_read_tensor_file(path, &name, &r);
+  assert_int_equal(mlc_status_code(st), MLC_IO_ERROR);
+  assert_non_null(strstr(mlc_status_message(st), "FIFO"));
+  mlc_status_free(st);
+  mlc_graph_t *g = NULL;
+  st = mlc_onnx_import_file(path, NULL, &g);
+  assert_int_equal(mlc_status_code(st), MLC_IO_ERROR);
+  mlc_status_free(st);
+  st = mlc_onnx_import_file("/dev/zero", NULL, &g);
+  assert_int_equal(mlc_status_code(st), MLC_IO_ERROR);
+  mlc_status_free(st);
+  alarm(0);
   unlink(path);
 
   if (access(NODE_TESTS, R_OK) != 0) skip();

@@ -379,6 +379,49 @@ static mlc_status_code_t external_model(const char *dir, const char *loc,
   return code;
 }
 
+/* Links and special files in the model folder `sub` (inside `dir`, beside
+ * `outside`): no link is followed, whether it points out of the folder or
+ * not, and FIFOs and devices are refused at once instead of blocking. */
+static void external_links(const char *dir, const char *sub,
+                           const char *outside) {
+  char path[160], sub2[128];
+  /* A file link to a file outside, and a directory link to outside. */
+  snprintf(path, sizeof path, "%s/out.bin", sub);
+  assert_int_equal(symlink(outside, path), 0);
+  assert_int_equal(external_model(sub, "out.bin", NULL, NULL), MLC_INVALID_MODEL);
+  unlink(path);
+  snprintf(path, sizeof path, "%s/up", sub);
+  assert_int_equal(symlink(dir, path), 0);
+  assert_int_not_equal(external_model(sub, "up/outside.bin", NULL, NULL), MLC_OK);
+  assert_int_not_equal(external_model(sub, "up/m/w.bin", NULL, NULL), MLC_OK);
+  unlink(path);
+  /* A link that stays inside is refused too (and a real folder works). */
+  snprintf(path, sizeof path, "%s/same.bin", sub);
+  assert_int_equal(symlink("w.bin", path), 0);
+  assert_int_not_equal(external_model(sub, "same.bin", NULL, NULL), MLC_OK);
+  unlink(path);
+  snprintf(sub2, sizeof sub2, "%s/d", sub);
+  assert_int_equal(mkdir(sub2, 0700), 0);
+  snprintf(path, sizeof path, "%s/d/w.bin", sub);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  fwrite((float[]){1, 2, 3, 4}, 16, 1, f);
+  fclose(f);
+  assert_int_equal(external_model(sub, "d/w.bin", NULL, NULL), MLC_OK);
+  assert_int_equal(external_model(sub, "./d//w.bin", NULL, NULL), MLC_OK);
+  assert_int_not_equal(external_model(sub, "d/", NULL, NULL), MLC_OK);
+  unlink(path);
+  rmdir(sub2);
+  /* A FIFO with no writer: open() used to block forever.  The alarm
+   * turns a hang into a failure. */
+  snprintf(path, sizeof path, "%s/fifo.bin", sub);
+  assert_int_equal(mkfifo(path, 0600), 0);
+  alarm(20);
+  assert_int_equal(external_model(sub, "fifo.bin", NULL, NULL), MLC_IO_ERROR);
+  alarm(0);
+  unlink(path);
+}
+
 static void test_external_data(void **state) {
   char dir[64] = "/tmp/mlc_fuzz_ext_XXXXXX", sub[80], file[96];
   assert_non_null(mkdtemp(dir));
@@ -408,6 +451,7 @@ static void test_external_data(void **state) {
       external_model(sub, "w.bin", "9223372036854775807", "16"), MLC_OK);
   assert_int_not_equal(external_model(sub, "", NULL, NULL), MLC_OK);
   assert_int_not_equal(external_model(sub, ".", NULL, NULL), MLC_OK);
+  external_links(dir, sub, file);
   unlink(file);
   snprintf(file, sizeof file, "%s/w.bin", sub);
   unlink(file);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -100,6 +101,21 @@ static void test_file_round_trip(void **state) {
   assert_non_null(strstr(mlc_status_message(st), "no/such/file.npy"));
   mlc_status_free(st);
   mlc_host_tensor_free(&t);
+  /* A FIFO blocked in fopen and /dev/zero was read until memory ran out:
+   * both are refused at once (the alarm turns a hang into a failure). */
+  const char *fifo = "test_npy_fifo.npy";
+  remove(fifo);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  alarm(20);
+  st = mlc_npy_read_file(fifo, &back);
+  assert_int_equal(mlc_status_code(st), MLC_IO_ERROR);
+  assert_non_null(strstr(mlc_status_message(st), "is a FIFO"));
+  mlc_status_free(st);
+  st = mlc_npy_read_file("/dev/zero", &back);
+  assert_int_equal(mlc_status_code(st), MLC_IO_ERROR);
+  mlc_status_free(st);
+  alarm(0);
+  remove(fifo);
 }
 
 static void test_bf16_refused(void **state) {
