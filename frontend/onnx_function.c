@@ -9,7 +9,10 @@
  * (ref_attr_name) take the call's attribute of that name or are dropped
  * when the call does not give it.  Body nodes use the function's own
  * default-domain opset when it declares one.  Calls inside bodies are
- * expanded too, up to a fixed depth (so recursion is an error).  The
+ * expanded too, up to a fixed depth (so recursion is an error), and all
+ * inlining together may copy at most MLC_ONNX_MAX_INLINED_NODES body
+ * nodes (calls included), so that a few kilobytes of nested functions
+ * each calling the next many times cannot expand into billions.  The
  * copies are shallow (they share strings and tensors with the proto) and
  * live in the graph's arena.
  */
@@ -23,6 +26,7 @@
 typedef struct expand_ctx {
   const Onnx__ModelProto *m;
   mlc_arena_t *ar;
+  size_t copied; /* body nodes copied so far, calls included */
   MLC_VEC(Onnx__NodeProto *) nodes;
   MLC_VEC(int64_t) opsets;
 } expand_ctx_t;
@@ -132,6 +136,10 @@ static mlc_status_t *inline_call(expand_ctx_t *x, const Onnx__FunctionProto *f,
                    "levels (recursive?)", f->name, MAX_FUNCTION_DEPTH);
   int64_t fopset = function_opset(f, opset);
   for (size_t i = 0; i < f->n_node; i++) {
+    if (++x->copied > MLC_ONNX_MAX_INLINED_NODES)
+      return MLC_ERR(UNSUPPORTED, "function '%s': inlining the model's "
+                     "functions makes more than %d nodes", f->name,
+                     MLC_ONNX_MAX_INLINED_NODES);
     const Onnx__NodeProto *b = f->node[i];
     Onnx__NodeProto *nb = mlc_arena_alloc(x->ar, sizeof *nb);
     if (!nb) return oom();

@@ -21,6 +21,9 @@
 #define MLC_ONNX_MAX_NESTING 64
 /* Largest tensor rank accepted. */
 #define MLC_ONNX_MAX_RANK 64
+/* Most function-body nodes (calls included) that inlining may copy in
+ * all: 8 levels of 16 calls each would otherwise be 16^8 = 4 * 10^9. */
+#define MLC_ONNX_MAX_INLINED_NODES 1000000
 /* Newest default-domain opset the op table knows. */
 #define MLC_ONNX_MAX_OPSET 28
 

@@ -398,6 +398,52 @@ static void test_function_inlining(void **state) {
   tb_free(&b);
 }
 
+/* Eight nested functions, each calling the next 16 times: 16^8 = 4 * 10^9
+ * nodes from a few kilobytes.  Used to run until memory ran out; now the
+ * node budget stops it at once.  Two levels (256 nodes) still inline. */
+static mlc_status_t *import_bomb(tb_t *b, int levels, mlc_graph_t **g) {
+  Onnx__ModelProto *m = tb_model(b, 8, 17);
+  char name[16], callee[16];
+  for (int k = 0; k < levels; k++) {
+    snprintf(name, sizeof name, "F%d", k);
+    Onnx__FunctionProto *f = add_function(b, m, name);
+    Onnx__ModelProto *scratch = tb_model(b, 8, 17);
+    char in[8] = "a", out[8];
+    for (int i = 0; i < 16; i++) {
+      snprintf(out, sizeof out, i == 15 ? "o" : "t%d", i);
+      if (k == 0) {
+        tb_node(b, scratch, "Relu", "", in, out);
+      } else {
+        snprintf(callee, sizeof callee, "F%d", k - 1);
+        char ins[16];
+        snprintf(ins, sizeof ins, "%s,b", in);
+        tb_node(b, scratch, callee, "", ins, out)->domain = tb_str(b, "local");
+      }
+      snprintf(in, sizeof in, "%s", out);
+    }
+    f->node = scratch->graph->node;
+    f->n_node = scratch->graph->n_node;
+  }
+  tb_input(b, m, "x", 1, "4");
+  snprintf(name, sizeof name, "F%d", levels - 1);
+  tb_node(b, m, name, "call", "x,x", "y")->domain = tb_str(b, "local");
+  tb_output(b, m, "y", 1, "4");
+  return tb_import(b, m, g);
+}
+
+static void test_function_bomb(void **state) {
+  tb_t b = {0};
+  mlc_graph_t *g = NULL;
+  mlc_status_t *st = import_bomb(&b, 8, &g);
+  assert_int_equal(mlc_status_code(st), MLC_UNSUPPORTED);
+  assert_non_null(strstr(mlc_status_message(st), "more than 1000000 nodes"));
+  mlc_status_free(st);
+  assert_null(import_bomb(&b, 2, &g));
+  assert_int_equal(g->nodes.len, 256);
+  mlc_graph_destroy(g);
+  tb_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_unsqueeze_11_vs_13),
@@ -409,6 +455,7 @@ int main(void) {
       cmocka_unit_test(test_unsupported_listed_together),
       cmocka_unit_test(test_legacy_broadcast),
       cmocka_unit_test(test_function_inlining),
+      cmocka_unit_test(test_function_bomb),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
