@@ -3,6 +3,17 @@
  * sparse-tensor and type-proto attributes are not imported: the caller is
  * told why and reports the node as unsupported.  Attributes without a
  * `type` (old exporters) get the kind of the one value field that is set.
+ *
+ * The kind of every attribute the importer or a pass reads is checked
+ * here, once, against the ONNX schemas (mlc_onnx_attr_check_kind): the
+ * readers fall back to the default when the kind does not match, so a
+ * Transpose `perm` given as floats would otherwise be silently ignored.
+ * In ONNX an attribute name has one type in every op that mlc imports,
+ * except `value` (a tensor; a float in Pad before 11) and `to` (an int;
+ * a string in Cast-1), so the table is keyed by name with those two
+ * exceptions.  An int where a float is expected is converted (the value
+ * is exact for the small integers exporters write); names not in the
+ * table (not read by anything) are left alone.
  */
 #include <string.h>
 
@@ -84,6 +95,97 @@ static mlc_status_t *convert_lists(mlc_graph_t *g, Onnx__AttributeProto *a,
     return MLC_ERR(INTERNAL, "%s: attribute '%s': unexpected type", desc,
                    a->name);
   }
+}
+
+/* ---- kinds ---- */
+
+#define K(kind) (1u << MLC_ATTR_##kind)
+
+typedef struct attr_kind {
+  const char *name;
+  const char *op; /* NULL: every op */
+  unsigned kinds;
+} attr_kind_t;
+
+/* From onnx.defs for the ops of onnx_ops.c's table (plus CumProd, Swish). */
+static const attr_kind_t attr_kinds[] = {
+    {"value", "Pad", K(FLOAT)}, {"value", NULL, K(TENSOR)},
+    {"to", "Cast", K(INT) | K(STRING)},
+    {"allowzero", NULL, K(INT)}, {"alpha", NULL, K(FLOAT)},
+    {"antialias", NULL, K(INT)}, {"approximate", NULL, K(STRING)},
+    {"auto_pad", NULL, K(STRING)}, {"axes", NULL, K(INTS)},
+    {"axis", NULL, K(INT)}, {"beta", NULL, K(FLOAT)}, {"bias", NULL, K(FLOAT)},
+    {"broadcast", NULL, K(INT)}, {"ceil_mode", NULL, K(INT)},
+    {"consumed_inputs", NULL, K(INTS)},
+    {"coordinate_transformation_mode", NULL, K(STRING)},
+    {"count_include_pad", NULL, K(INT)}, {"cubic_coeff_a", NULL, K(FLOAT)},
+    {"detect_negative", NULL, K(INT)}, {"detect_positive", NULL, K(INT)},
+    {"dilations", NULL, K(INTS)}, {"end", NULL, K(INT)},
+    {"ends", NULL, K(INTS)}, {"epsilon", NULL, K(FLOAT)},
+    {"exclude_outside", NULL, K(INT)}, {"exclusive", NULL, K(INT)},
+    {"extrapolation_value", NULL, K(FLOAT)}, {"fmod", NULL, K(INT)},
+    {"gamma", NULL, K(FLOAT)}, {"group", NULL, K(INT)},
+    {"is_test", NULL, K(INT)}, {"k", NULL, K(INT)},
+    {"keep_aspect_ratio_policy", NULL, K(STRING)}, {"keepdims", NULL, K(INT)},
+    {"kernel_shape", NULL, K(INTS)}, {"lambd", NULL, K(FLOAT)},
+    {"largest", NULL, K(INT)}, {"max", NULL, K(FLOAT)}, {"min", NULL, K(FLOAT)},
+    {"mode", NULL, K(STRING)}, {"momentum", NULL, K(FLOAT)},
+    {"nearest_mode", NULL, K(STRING)}, {"noop_with_empty_axes", NULL, K(INT)},
+    {"num_groups", NULL, K(INT)}, {"num_outputs", NULL, K(INT)},
+    {"output_padding", NULL, K(INTS)}, {"output_shape", NULL, K(INTS)},
+    {"p", NULL, K(INT)}, {"paddings", NULL, K(INTS)}, {"pads", NULL, K(INTS)},
+    {"perm", NULL, K(INTS)}, {"ratio", NULL, K(FLOAT)},
+    {"reduction", NULL, K(STRING)}, {"reverse", NULL, K(INT)},
+    {"saturate", NULL, K(INT)}, {"seed", NULL, K(INT)},
+    {"select_last_index", NULL, K(INT)}, {"shape", NULL, K(INTS)},
+    {"sorted", NULL, K(INT)}, {"spatial", NULL, K(INT)},
+    {"split", NULL, K(INTS)}, {"start", NULL, K(INT)},
+    {"starts", NULL, K(INTS)}, {"stash_type", NULL, K(INT)},
+    {"storage_order", NULL, K(INT)}, {"strides", NULL, K(INTS)},
+    {"training_mode", NULL, K(INT)}, {"transA", NULL, K(INT)},
+    {"transB", NULL, K(INT)}, {"upper", NULL, K(INT)},
+    {"value_float", NULL, K(FLOAT)}, {"value_floats", NULL, K(FLOATS)},
+    {"value_int", NULL, K(INT)}, {"value_ints", NULL, K(INTS)},
+    {"value_string", NULL, K(STRING)}, {"value_strings", NULL, K(STRINGS)},
+};
+
+static const char *kind_name(mlc_attr_kind_t k) {
+  static const char *const names[] = {
+      [MLC_ATTR_FLOAT] = "a float", [MLC_ATTR_INT] = "an int",
+      [MLC_ATTR_STRING] = "a string", [MLC_ATTR_TENSOR] = "a tensor",
+      [MLC_ATTR_GRAPH] = "a graph", [MLC_ATTR_FLOATS] = "floats",
+      [MLC_ATTR_INTS] = "ints", [MLC_ATTR_STRINGS] = "strings",
+      [MLC_ATTR_TENSORS] = "tensors", [MLC_ATTR_GRAPHS] = "graphs"};
+  return (unsigned)k < sizeof names / sizeof *names ? names[k] : "unknown";
+}
+
+static unsigned expected_kinds(const char *op_type, const char *name) {
+  unsigned any = 0;
+  for (size_t i = 0; i < sizeof attr_kinds / sizeof *attr_kinds; i++) {
+    const attr_kind_t *r = &attr_kinds[i];
+    if (strcmp(r->name, name) != 0) continue;
+    if (r->op && op_type && strcmp(r->op, op_type) == 0) return r->kinds;
+    if (!r->op) any = r->kinds;
+  }
+  return any;
+}
+
+mlc_status_t *mlc_onnx_attr_check_kind(const char *op_type, mlc_attr_t *a,
+                                       const char *desc) {
+  unsigned want = expected_kinds(op_type, a->name);
+  if (!want || (want & (1u << a->kind))) return NULL;
+  if (want == K(FLOAT) && a->kind == MLC_ATTR_INT) {
+    float f = (float)a->i;
+    a->kind = MLC_ATTR_FLOAT;
+    a->f = f;
+    return NULL;
+  }
+  const char *first = NULL, *second = NULL;
+  for (unsigned k = 0; k < 32; k++)
+    if (want & (1u << k)) *(first ? &second : &first) = kind_name(k);
+  return MLC_ERR(INVALID_MODEL, "%s: attribute '%s' is %s, should be %s%s%s",
+                 desc, a->name, kind_name(a->kind), first,
+                 second ? " or " : "", second ? second : "");
 }
 
 mlc_status_t *mlc_onnx_attr_convert(mlc_graph_t *g, Onnx__AttributeProto *a,

@@ -90,6 +90,14 @@ mlc_status_t *mlc_onnx_attr_convert(mlc_graph_t *g, Onnx__AttributeProto *a,
                                     const char *base_dir, const char *desc,
                                     mlc_attr_t *out, const char **why);
 
+/* Checks the kind of `a`, an attribute of a default-domain `op_type`
+ * node that the op table imports, against the ONNX schemas: MLC_INVALID_MODEL naming node and
+ * attribute when it differs ("node 't' (Transpose): attribute 'perm' is
+ * floats, should be ints").  An int where a float is expected becomes
+ * that float.  Names no reader knows pass unchecked. */
+mlc_status_t *mlc_onnx_attr_check_kind(const char *op_type, mlc_attr_t *a,
+                                       const char *desc);
+
 /* ---- onnx_function.c ---- */
 
 /* The graph's node list with calls of model-local functions replaced by

@@ -581,6 +581,8 @@ mlc_status_t *mlc_onnx_op_convert(mlc_onnx_node_t *n, bool *unknown,
     return NULL;
   }
   n->op = r->op;
+  for (int i = 0; i < n->nattrs; i++)
+    MLC_RETURN_IF(mlc_onnx_attr_check_kind(r->onnx, &n->attrs[i], n->desc));
   if (n->opset < 6) mlc_onnx_attr_remove(n, "consumed_inputs");
   if (r->norm) MLC_RETURN_IF(r->norm(n, why));
   if (*why) *unknown = true;

@@ -398,6 +398,76 @@ static void test_function_inlining(void **state) {
   tb_free(&b);
 }
 
+/* One-node model x -> op -> y; `set` adds the attribute under test. */
+static mlc_status_t *one_node(tb_t *b, const char *op, int opset,
+                              void (*set)(tb_t *, Onnx__NodeProto *),
+                              mlc_graph_t **g) {
+  Onnx__ModelProto *m = tb_model(b, 8, opset);
+  tb_input(b, m, "x", 1, "2,3");
+  set(b, tb_node(b, m, op, "n", "x", "y"));
+  tb_output(b, m, "y", 1, NULL);
+  return tb_import(b, m, g);
+}
+
+static void perm_floats(tb_t *b, Onnx__NodeProto *n) {
+  tb_attr_floats(b, n, "perm", 2, (float[]){1, 0});
+}
+static void axis_string(tb_t *b, Onnx__NodeProto *n) {
+  tb_attr_s(b, n, "axis", "0");
+}
+static void alpha_ints(tb_t *b, Onnx__NodeProto *n) {
+  tb_attr_ints(b, n, "alpha", 1, (int64_t[]){2});
+}
+static void epsilon_string(tb_t *b, Onnx__NodeProto *n) {
+  tb_attr_s(b, n, "epsilon", "1e-3");
+}
+static void alpha_int(tb_t *b, Onnx__NodeProto *n) { tb_attr_i(b, n, "alpha", 2); }
+static void unknown_attr(tb_t *b, Onnx__NodeProto *n) {
+  tb_attr_floats(b, n, "no_such_attr", 1, (float[]){1});
+}
+
+/* Attributes of the wrong kind are errors naming node and attribute; they
+ * used to be ignored (the default perm, axis or alpha was used). */
+static void test_attr_kinds(void **state) {
+  static const struct {
+    const char *op;
+    int opset;
+    void (*set)(tb_t *, Onnx__NodeProto *);
+    const char *want;
+  } bad[] = {
+      {"Transpose", 17, perm_floats,
+       "node 'n' (Transpose): attribute 'perm' is floats, should be ints"},
+      {"Softmax", 17, axis_string,
+       "node 'n' (Softmax): attribute 'axis' is a string, should be an int"},
+      {"LeakyRelu", 17, alpha_ints,
+       "node 'n' (LeakyRelu): attribute 'alpha' is ints, should be a float"},
+      {"InstanceNormalization", 17, epsilon_string,
+       "attribute 'epsilon' is a string, should be a float"},
+      {"Cast", 17, axis_string, "attribute 'axis' is a string"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    tb_t b = {0};
+    mlc_graph_t *g = NULL;
+    mlc_status_t *st = one_node(&b, bad[i].op, bad[i].opset, bad[i].set, &g);
+    assert_int_equal(mlc_status_code(st), MLC_INVALID_MODEL);
+    if (!strstr(mlc_status_message(st), bad[i].want))
+      fail_msg("%s: '%s'", bad[i].op, mlc_status_message(st));
+    assert_null(g);
+    mlc_status_free(st);
+    tb_free(&b);
+  }
+  /* An int where a float is expected is that float; unknown names pass. */
+  tb_t b = {0};
+  mlc_graph_t *g = NULL;
+  assert_null(one_node(&b, "LeakyRelu", 17, alpha_int, &g));
+  assert_true(mlc_node_attr_float(g->nodes.data[0], "alpha", 0) == 2.0f);
+  assert_int_equal(g->nodes.data[0]->attrs[0].kind, MLC_ATTR_FLOAT);
+  mlc_graph_destroy(g);
+  assert_null(one_node(&b, "Relu", 17, unknown_attr, &g));
+  mlc_graph_destroy(g);
+  tb_free(&b);
+}
+
 /* Eight nested functions, each calling the next 16 times: 16^8 = 4 * 10^9
  * nodes from a few kilobytes.  Used to run until memory ran out; now the
  * node budget stops it at once.  Two levels (256 nodes) still inline. */
@@ -456,6 +526,7 @@ int main(void) {
       cmocka_unit_test(test_legacy_broadcast),
       cmocka_unit_test(test_function_inlining),
       cmocka_unit_test(test_function_bomb),
+      cmocka_unit_test(test_attr_kinds),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
