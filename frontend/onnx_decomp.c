@@ -47,6 +47,52 @@ static mlc_value_t *dc_val(mlc_node_t *node) {
   return node ? node->outputs[0] : NULL;
 }
 
+/* ---- Sum, Mean, Max, Min with many inputs ---- */
+
+mlc_status_t *mlc_onnx_decomp_variadic(mlc_onnx_node_t *n) {
+  enum { K = MLC_ONNX_MAX_VARIADIC };
+  if (n->nin <= K) return NULL;
+  for (int i = 0; i < n->nin; i++)
+    if (!n->in[i])
+      return MLC_ERR(INVALID_MODEL, "%s: input %d is empty", n->desc, i);
+  bool mean = n->op == MLC_OP_Mean;
+  mlc_op_t op = mean ? MLC_OP_Sum : n->op;
+  int total = n->nin, used = K, step = 0;
+  char what[32];
+  snprintf(what, sizeof what, "part%d", step++);
+  mlc_value_t *acc = dc_val(dc_add(n, op, mlc_arena_strdup(&n->g->arena, what),
+                                   K, n->in, NULL));
+  mlc_value_t *ins[K];
+  /* Left to right, so the operations happen in the original order. */
+  while (acc && total - used > (mean ? 0 : K - 1)) {
+    int take = total - used < K - 1 ? total - used : K - 1;
+    ins[0] = acc;
+    memcpy(ins + 1, n->in + used, sizeof *ins * (size_t)take);
+    snprintf(what, sizeof what, "part%d", step++);
+    acc = dc_val(dc_add(n, op, mlc_arena_strdup(&n->g->arena, what),
+                        take + 1, ins, NULL));
+    used += take;
+  }
+  if (!acc) return dc_oom(n);
+  n->in[0] = acc;
+  if (!mean) {
+    memmove(n->in + 1, n->in + used, sizeof *n->in * (size_t)(total - used));
+    n->nin = 1 + total - used;
+    return NULL;
+  }
+  /* Mean: the node becomes Div(sum, count in the sum's dtype). */
+  mlc_value_t *cnt = mlc_onnx_scalar_const(
+      n, mlc_arena_strdup(&n->g->arena, "count"), MLC_DT_F64, total);
+  mlc_value_t *cl[2] = {cnt, acc};
+  mlc_value_t *k = cnt ? dc_val(dc_add(n, MLC_OP_CastLike, "count_like", 2, cl,
+                                       NULL)) : NULL;
+  if (!k) return dc_oom(n);
+  n->op = MLC_OP_Div;
+  n->in[1] = k;
+  n->nin = 2;
+  return NULL;
+}
+
 /* ---- BatchNormalization, training mode ---- */
 
 static mlc_value_t *bn_reduce_mean(mlc_onnx_node_t *n, const char *what,

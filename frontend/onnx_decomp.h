@@ -13,6 +13,16 @@
 mlc_value_t *mlc_onnx_scalar_const(mlc_onnx_node_t *n, const char *what,
                                    mlc_dtype_t dt, double x);
 
+/* Sum, Max, Min and Mean with more than MLC_ONNX_MAX_VARIADIC inputs
+ * (one kernel takes at most 48 operands, and one expression over them
+ * all would be as deep as the input count): a left-to-right chain of
+ * nodes of the same op (Sum for Mean) with at most that many inputs
+ * each, the node itself the last; a Mean then becomes Div(sum,
+ * CastLike(count, sum)).  The order of the operations is unchanged, so
+ * f32 and f64 results are the same bits (f16 and bf16 round between
+ * links).  Nodes with fewer inputs are left alone. */
+mlc_status_t *mlc_onnx_decomp_variadic(mlc_onnx_node_t *n);
+
 /* BatchNormalization with training_mode=1 (opset >= 14): batch mean and
  * population variance over every axis but 1 (ReduceMean, Sub, Mul), Y by
  * the inference BatchNormalization on them, running_mean / running_var

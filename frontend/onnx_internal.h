@@ -24,6 +24,9 @@
 /* Most function-body nodes (calls included) that inlining may copy in
  * all: 8 levels of 16 calls each would otherwise be 16^8 = 4 * 10^9. */
 #define MLC_ONNX_MAX_INLINED_NODES 1000000
+/* Most inputs of one imported Sum, Mean, Max or Min; wider ones become a
+ * chain (onnx_decomp.c). */
+#define MLC_ONNX_MAX_VARIADIC 32
 /* Newest default-domain opset the op table knows. */
 #define MLC_ONNX_MAX_OPSET 28
 

@@ -163,6 +163,10 @@ static mlc_status_t *norm_legacy_bcast(mlc_onnx_node_t *n, const char **why) {
   return NULL;
 }
 
+static mlc_status_t *norm_variadic(mlc_onnx_node_t *n, const char **why) {
+  return mlc_onnx_decomp_variadic(n);
+}
+
 static mlc_status_t *norm_gemm_old(mlc_onnx_node_t *n, const char **why) {
   mlc_onnx_attr_remove(n, "broadcast");
   return NULL;
@@ -494,8 +498,8 @@ static const op_row_t op_rows[] = {
     ROW(Mul, 1, norm_legacy_bcast), SIMPLE(Mul, 7),
     ROW(Div, 1, norm_legacy_bcast), SIMPLE(Div, 7),
     ROW(Pow, 1, norm_legacy_bcast), SIMPLE(Pow, 7),
-    SIMPLE(Mod, 10), SIMPLE(Min, 1), SIMPLE(Max, 1), SIMPLE(Sum, 1),
-    SIMPLE(Mean, 1),
+    SIMPLE(Mod, 10), ROW(Min, 1, norm_variadic), ROW(Max, 1, norm_variadic),
+    ROW(Sum, 1, norm_variadic), ROW(Mean, 1, norm_variadic),
     ROW(Equal, 1, norm_legacy_bcast), SIMPLE(Equal, 7),
     ROW(Less, 1, norm_legacy_bcast), SIMPLE(Less, 7),
     ROW(Greater, 1, norm_legacy_bcast), SIMPLE(Greater, 7),

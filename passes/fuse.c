@@ -18,7 +18,8 @@
  * last member: nothing outside the group uses an internal value, and
  * moving a node later keeps its inputs defined, so the order stays
  * topological.  Groups of one node are left ungrouped (group -1).  A
- * group has at most FUSE_MAX_MEMBERS members.
+ * group has at most FUSE_MAX_MEMBERS members and FUSE_MAX_OPERANDS
+ * operands.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,11 @@
  * recursively: a 100k-Relu chain overflowed the stack.  Longer chains are
  * split into several groups. */
 enum { FUSE_MAX_MEMBERS = 64 };
+/* Most operands (inputs from outside the group) of one group: a chain of
+ * wide Sums (the importer's form of a Sum of 10,000 inputs) would else
+ * make kernels of thousands of buffers and expressions as deep.  Chains
+ * of unary, binary and ternary ops never reach it. */
+enum { FUSE_MAX_OPERANDS = 3 * FUSE_MAX_MEMBERS };
 
 static bool is_anchor(const mlc_node_t *n) {
   return (mlc_op_info(n->op)->flags & MLC_OPF_GEMM) != 0;
@@ -119,7 +125,7 @@ static int grow_chain(mlc_graph_t *g, mlc_node_t **other, size_t start, int gid)
   mlc_node_t *first = g->nodes.data[start], *cur = first;
   const mlc_value_t *shape = first->outputs[0];
   mlc_node_t *side[FUSE_MAX_MEMBERS];
-  int len = 1;
+  int len = 1, operands = first->ninputs;
   for (;;) {
     if (cur->noutputs != 1 || len >= FUSE_MAX_MEMBERS) break;
     mlc_value_t *v = cur->outputs[0];
@@ -130,6 +136,10 @@ static int grow_chain(mlc_graph_t *g, mlc_node_t **other, size_t start, int gid)
     else if (!c)
       ns = diamond(g, v, other, shape, side, FUSE_MAX_MEMBERS - len);
     if (!ns) break;
+    int more = 0; /* each new member reads at least one value of the group */
+    for (int i = 0; i < ns; i++) more += side[i]->ninputs - 1;
+    if (operands + more > FUSE_MAX_OPERANDS) break;
+    operands += more;
     if (len == 1) first->group = gid;
     v->flags |= MLC_VALUE_FUSED;
     for (int i = 0; i < ns; i++) {

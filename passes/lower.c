@@ -300,15 +300,24 @@ static bool node_values_ok(const mlc_node_t *n) {
   return true;
 }
 
+static bool too_wide(const mlc_node_t *n) {
+  return (mlc_op_info(n->op)->flags & MLC_OPF_ELEM) &&
+         n->ninputs > LW_MAX_OPERANDS;
+}
+
 bool mlc_lower_supports(const mlc_graph_t *g, const mlc_node_t *n) {
   (void)g;
-  return n && builder_for(n->op) && node_values_ok(n);
+  return n && builder_for(n->op) && !too_wide(n) && node_values_ok(n);
 }
 
 static mlc_status_t *check_node(lw_ctx_t *c, const mlc_node_t *n) {
   if (!builder_for(n->op))
     return lw_err(c, MLC_UNSUPPORTED, "no lowering for op %s",
                   mlc_op_name(n->op));
+  if (too_wide(n))
+    return lw_err(c, MLC_UNSUPPORTED, "%d inputs; an elementwise kernel takes "
+                  "at most %d (the ONNX importer chains wider Sum, Mean, Max "
+                  "and Min)", n->ninputs, LW_MAX_OPERANDS);
   if (!node_values_ok(n))
     return lw_err(c, MLC_UNSUPPORTED,
                   "lowering needs static shapes (rank <= %d) and computable "
@@ -432,6 +441,40 @@ static mlc_status_t *lower_unit(lw_ctx_t *c, mlc_node_t **nodes, int cnt,
   return st;
 }
 
+/* Parts of a Concat or Split copied by one kernel: LLVM's time grows
+ * faster than linearly with a function's size (a Concat of 10,000 inputs
+ * in one kernel took minutes), so wider ones get one kernel per 16 parts
+ * (each addressing the whole from its first part on, so that runs of
+ * equal shapes share code after dedupe-kernels). */
+enum { LW_PARTS_PER_KERNEL = 16 };
+
+static int parts_of(const mlc_node_t *n) {
+  if (n->op == MLC_OP_Concat) return n->ninputs;
+  if (n->op == MLC_OP_Split) return n->noutputs;
+  return 0;
+}
+
+/* Lowers a wide Concat/Split into one kernel per LW_PARTS_PER_KERNEL
+ * parts, appended to p. */
+static mlc_status_t *lower_parts(lw_ctx_t *c, mlc_node_t *n,
+                                 mlc_program_t *p) {
+  MLC_RETURN_IF(check_node(c, n));
+  int parts = parts_of(n);
+  int64_t base = 0;
+  for (int lo = 0; lo < parts; lo += LW_PARTS_PER_KERNEL) {
+    int hi = parts - lo > LW_PARTS_PER_KERNEL ? lo + LW_PARTS_PER_KERNEL
+                                              : parts;
+    MLC_VEC_FREE(&c->bufvals);
+    char name[96];
+    lower_name(name, sizeof name, (int)p->kernels.len, n->op);
+    if (!new_kernel(c, name) || !record_nodes(c, &n, 1)) return lw_oom(c);
+    MLC_RETURN_IF(lw_build_parts(c, n, lo, hi, &base));
+    if (!MLC_VEC_PUSH(&p->kernels, c->k)) return lw_oom(c);
+    c->k = NULL;
+  }
+  return NULL;
+}
+
 static bool skip_view(const mlc_node_t *n) {
   return (mlc_op_info(n->op)->flags & MLC_OPF_VIEW) && n->inputs[0] &&
          same_storage(&n->inputs[0]->storage, &n->outputs[0]->storage);
@@ -453,9 +496,14 @@ mlc_status_t *mlc_lower_program(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
     i += (size_t)cnt;
     if (nodes[0]->dead || (cnt == 1 && skip_view(nodes[0]))) continue;
     lw_ctx_t c = {.g = g, .n = nodes[0], .target = ctx ? ctx->target : NULL};
-    mlc_status_t *st = lower_unit(&c, nodes, cnt, (int)p->kernels.len);
+    mlc_status_t *st;
+    if (cnt == 1 && parts_of(nodes[0]) > LW_PARTS_PER_KERNEL) {
+      st = lower_parts(&c, nodes[0], p);
+    } else {
+      st = lower_unit(&c, nodes, cnt, (int)p->kernels.len);
+      if (!st && !MLC_VEC_PUSH(&p->kernels, c.k)) st = lw_oom(&c);
+    }
     MLC_VEC_FREE(&c.bufvals);
-    if (!st && !MLC_VEC_PUSH(&p->kernels, c.k)) st = lw_oom(&c);
     if (st) {
       mlc_tkernel_destroy(c.k);
       mlc_program_deinit(p);

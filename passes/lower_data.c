@@ -101,52 +101,134 @@ static void collapse_after(const mlc_value_t *v, int axis, int64_t *dims) {
   for (int d = axis + 1; d < v->rank; d++) dims[axis] *= full[d];
 }
 
-/* One flat copy loop per part (LLVM turns it into memcpy), under a grid
- * over the dims before the axis shared by all parts. */
-static mlc_status_t *concat_like(lw_ctx_t *c, const mlc_node_t *n,
-                                 mlc_value_t *whole, bool split) {
-  int64_t axis = lw_norm_axis(mlc_node_attr_int(n, "axis", 0), whole->rank);
-  if (axis < 0 || axis >= whole->rank)
+/* The part of the whole that a run of parts covers, as a buffer starting
+ * `elems` elements (of the dims collapsed after the axis) into it and
+ * `nelems` long: the kernels of a split-up Concat then differ only in
+ * where their buffers live, and dedupe-kernels lets equal ones share
+ * code. */
+static int shifted_buf(lw_ctx_t *c, mlc_value_t *whole, bool written,
+                       int64_t elems, int64_t nelems) {
+  mlc_storage_t st = whole->storage;
+  st.offset += elems * (int64_t)mlc_dtype_size(whole->dtype);
+  int b = mlc_tkernel_add_buf(c->k, whole->name, whole->dtype, nelems, st,
+                              written);
+  if (b < 0 || !MLC_VEC_PUSH(&c->bufvals, whole)) return -1;
+  return b;
+}
+
+typedef struct parts {
+  mlc_value_t *whole;
+  bool split;
+  int axis, n;
+  int64_t wd[LW_MAXR]; /* the whole's dims collapsed after the axis */
+} parts_t;
+
+static mlc_value_t *part(const mlc_node_t *n, const parts_t *ps, int i) {
+  return ps->split ? n->outputs[i] : n->inputs[i];
+}
+
+static int64_t part_extent(const parts_t *ps, const mlc_value_t *p) {
+  int64_t pd[LW_MAXR];
+  collapse_after(p, ps->axis, pd);
+  return pd[ps->axis];
+}
+
+/* The axis, and every part's rank and extent against the whole's. */
+static mlc_status_t *parts_check(lw_ctx_t *c, const mlc_node_t *n,
+                                 parts_t *ps) {
+  ps->split = n->op == MLC_OP_Split;
+  ps->whole = ps->split ? n->inputs[0] : n->outputs[0];
+  ps->n = ps->split ? n->noutputs : n->ninputs;
+  int64_t axis = lw_norm_axis(mlc_node_attr_int(n, "axis", 0), ps->whole->rank);
+  if (axis < 0 || axis >= ps->whole->rank)
     return lw_err(c, MLC_INVALID_MODEL, "axis out of range");
-  int r = (int)axis + 1;
-  int64_t wd[LW_MAXR];
-  collapse_after(whole, r - 1, wd);
-  lw_nest_t proto;
-  if (!lw_nest_make(c, &proto, r, wd, (int)axis, false)) return lw_oom(c);
-  int bw = lw_buf(c, whole, split ? false : true);
+  ps->axis = (int)axis;
+  collapse_after(ps->whole, ps->axis, ps->wd);
   int64_t off = 0;
-  int parts = split ? n->noutputs : n->ninputs;
-  for (int i = 0; i < parts; i++) {
-    mlc_value_t *p = split ? n->outputs[i] : n->inputs[i];
+  for (int i = 0; i < ps->n; i++) {
+    mlc_value_t *p = part(n, ps, i);
     if (!p) continue;
-    if (p->rank != whole->rank)
+    if (p->rank != ps->whole->rank)
       return lw_err(c, MLC_INVALID_MODEL, "part %d has rank %d, not %d", i,
-                    p->rank, whole->rank);
-    int64_t pd[LW_MAXR];
-    collapse_after(p, r - 1, pd);
-    lw_nest_t nest;
-    int bp = lw_buf(c, p, split);
-    if (bw < 0 || bp < 0 || !lw_nest_share(c, &nest, r, pd, &proto)) return lw_oom(c);
-    mlc_texpr_t *wi[LW_MAXR];
-    memcpy(wi, nest.idx, sizeof wi);
-    wi[axis] = lw_add_i(c, nest.idx[axis], off);
-    mlc_texpr_t *pidx = lw_flat(c, nest.idx, pd, r), *widx = lw_flat(c, wi, wd, r);
-    mlc_tstmt_t *s = split ? mlc_ts_store(c->k, bp, pidx, mlc_tx_load(c->k, bw, widx))
-                           : mlc_ts_store(c->k, bw, widx, mlc_tx_load(c->k, bp, pidx));
-    if (mlc_value_numel(p) > 0 && !lw_append(c, lw_nest_wrap(c, &nest, 0, s, true)))
-      return lw_oom(c);
-    off += pd[axis];
+                    p->rank, ps->whole->rank);
+    off += part_extent(ps, p);
   }
-  if (off != wd[axis]) return lw_err(c, MLC_INVALID_MODEL, "parts do not add up along the axis");
+  if (off != ps->wd[ps->axis])
+    return lw_err(c, MLC_INVALID_MODEL, "parts do not add up along the axis");
   return NULL;
 }
 
+/* One flat copy loop per part of [lo, hi) (LLVM turns it into memcpy),
+ * under a grid over the dims before the axis shared by all parts.  Part
+ * lo starts `base` into the whole; with `shift` the kernel addresses the
+ * whole from there on (shifted_buf), else from its start. */
+static mlc_status_t *copy_parts(lw_ctx_t *c, const mlc_node_t *n,
+                                const parts_t *ps, int lo, int hi,
+                                int64_t base, bool shift) {
+  int r = ps->axis + 1;
+  lw_nest_t proto;
+  if (!lw_nest_make(c, &proto, r, ps->wd, ps->axis, false)) return lw_oom(c);
+  int64_t ext = 0, outer = 1;
+  for (int i = lo; shift && i < hi; i++)
+    if (part(n, ps, i)) ext += part_extent(ps, part(n, ps, i));
+  for (int d = 0; d < ps->axis; d++) outer *= ps->wd[d];
+  int64_t nelems = outer && ext ? (outer - 1) * ps->wd[ps->axis] + ext : 0;
+  int bw = shift ? shifted_buf(c, ps->whole, !ps->split, base, nelems)
+                 : lw_buf(c, ps->whole, !ps->split);
+  int64_t off = shift ? 0 : base;
+  for (int i = lo; i < hi; i++) {
+    mlc_value_t *p = part(n, ps, i);
+    if (!p) continue;
+    int64_t pd[LW_MAXR];
+    collapse_after(p, ps->axis, pd);
+    lw_nest_t nest;
+    int bp = lw_buf(c, p, ps->split);
+    if (bw < 0 || bp < 0 || !lw_nest_share(c, &nest, r, pd, &proto))
+      return lw_oom(c);
+    mlc_texpr_t *wi[LW_MAXR];
+    memcpy(wi, nest.idx, sizeof wi);
+    wi[ps->axis] = lw_add_i(c, nest.idx[ps->axis], off);
+    mlc_texpr_t *pidx = lw_flat(c, nest.idx, pd, r),
+                *widx = lw_flat(c, wi, ps->wd, r);
+    mlc_tstmt_t *s =
+        ps->split ? mlc_ts_store(c->k, bp, pidx, mlc_tx_load(c->k, bw, widx))
+                  : mlc_ts_store(c->k, bw, widx, mlc_tx_load(c->k, bp, pidx));
+    if (mlc_value_numel(p) > 0 &&
+        !lw_append(c, lw_nest_wrap(c, &nest, 0, s, true)))
+      return lw_oom(c);
+    off += pd[ps->axis];
+  }
+  return NULL;
+}
+
+static mlc_status_t *concat_like(lw_ctx_t *c, const mlc_node_t *n) {
+  parts_t ps;
+  MLC_RETURN_IF(parts_check(c, n, &ps));
+  return copy_parts(c, n, &ps, 0, ps.n, 0, false);
+}
+
 mlc_status_t *lw_build_concat(lw_ctx_t *c, const mlc_node_t *n) {
-  return concat_like(c, n, n->outputs[0], false);
+  return concat_like(c, n);
 }
 
 mlc_status_t *lw_build_split(lw_ctx_t *c, const mlc_node_t *n) {
-  return concat_like(c, n, n->inputs[0], true);
+  return concat_like(c, n);
+}
+
+mlc_status_t *lw_build_parts(lw_ctx_t *c, const mlc_node_t *n, int lo, int hi,
+                             int64_t *base) {
+  parts_t ps;
+  if (lo == 0) MLC_RETURN_IF(parts_check(c, n, &ps));
+  /* Later runs: checked by the first; only the fields are needed. */
+  ps.split = n->op == MLC_OP_Split;
+  ps.whole = ps.split ? n->inputs[0] : n->outputs[0];
+  ps.n = ps.split ? n->noutputs : n->ninputs;
+  ps.axis = (int)lw_norm_axis(mlc_node_attr_int(n, "axis", 0), ps.whole->rank);
+  collapse_after(ps.whole, ps.axis, ps.wd);
+  MLC_RETURN_IF(copy_parts(c, n, &ps, lo, hi, *base, true));
+  for (int i = lo; i < hi; i++)
+    if (part(n, &ps, i)) *base += part_extent(&ps, part(n, &ps, i));
+  return NULL;
 }
 
 /* ---- Slice ---- */

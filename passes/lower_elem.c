@@ -231,7 +231,7 @@ mlc_texpr_t *lw_elem_expr(lw_ctx_t *c, const mlc_node_t *n,
   if (n->op == MLC_OP_Where) return mlc_tx_select(c->k, a[0], a[1], a[2]);
   /* Everything else computes in one dtype: the first operand's, widened. */
   ex_t e = {c->k, lw_compute_dt(a[0]->dtype)};
-  mlc_texpr_t *ops[LW_MAXR * 4] = {0};
+  mlc_texpr_t *ops[LW_MAX_OPERANDS] = {0};
   if (na > (int)(sizeof ops / sizeof *ops)) return NULL;
   for (int i = 0; i < na; i++) {
     ops[i] = a[i] ? mlc_tx_cast(c->k, e.dt, a[i]) : NULL;
@@ -262,7 +262,7 @@ static int group_index_of(const lw_group_t *grp, const mlc_value_t *v) {
 static mlc_texpr_t *node_expr(lw_ctx_t *c, const mlc_node_t *n,
                               mlc_texpr_t *const *idx, int rank,
                               mlc_texpr_t *anchor_value) {
-  mlc_texpr_t *a[LW_MAXR * 4];
+  mlc_texpr_t *a[LW_MAX_OPERANDS];
   int na = n->ninputs;
   if (na > (int)(sizeof a / sizeof *a)) return NULL;
   for (int i = 0; i < na; i++) {

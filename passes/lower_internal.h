@@ -20,6 +20,9 @@
 #include "passes/lower.h"
 
 #define LW_MAXR 12
+/* Most inputs of one elementwise node (the ONNX importer chains wider
+ * Sum/Mean/Max/Min; mlc_lower_supports refuses wider ones). */
+#define LW_MAX_OPERANDS (LW_MAXR * 4)
 
 /* A fusion group as the lowering sees it: nodes in order; `anchor` (the
  * first node, or NULL) is a MatMul/Gemm/Conv whose output the elementwise
@@ -273,6 +276,13 @@ mlc_status_t *lw_build_copy(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_transpose(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_concat(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_split(lw_ctx_t *c, const mlc_node_t *n);
+/* Concat or Split: the copy loops of parts [lo, hi) only, for a node
+ * whose parts are split over kernels; lo 0 checks all parts.  *base is
+ * where part lo starts in the whole (0 at first) and is advanced past
+ * hi; the whole is addressed from there, so kernels of equal part shapes
+ * are the same kernel but for their buffers' storage. */
+mlc_status_t *lw_build_parts(lw_ctx_t *c, const mlc_node_t *n, int lo, int hi,
+                             int64_t *base);
 mlc_status_t *lw_build_slice(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_gather(lw_ctx_t *c, const mlc_node_t *n);
 mlc_status_t *lw_build_expand(lw_ctx_t *c, const mlc_node_t *n);

@@ -12,7 +12,9 @@
  *   mlc_model_get / <model>_model_get       exported, return the descriptor
  *       (mlc_model_get is weak in an object file, so models link together);
  *   <model>_run(workspace, weights, in0.., out0..)   exported, typed entry
- *       for static linking: single-threaded, weights NULL = embedded blob.
+ *       for static linking: single-threaded, weights NULL = embedded blob;
+ *       only for models of at most 125 inputs + outputs
+ *       (mlc_codegen_has_typed_run).
  * The descriptor layout is built from LLVM struct types whose natural
  * layout matches the C structs on the supported (LP64) targets.
  */
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen/header.h"
 #include "codegen/llvm/cg.h"
 #include "mlc/model_abi.h"
 
@@ -62,7 +65,8 @@ void mlc_cg_declare_externals(mlc_cg_t *cg) {
   char *mget = prefixed(cg, "_model_get"), *mrun = prefixed(cg, "_run");
   add_fn(cg, "mlc_model_get", get_type(cg), true);
   add_fn(cg, mget, get_type(cg), true);
-  add_fn(cg, mrun, typed_run_type(cg), true);
+  if (mlc_codegen_has_typed_run(cg->prog->graph))
+    add_fn(cg, mrun, typed_run_type(cg), true);
   add_fn(cg, "run", run_type(cg), false);
   free(mget);
   free(mrun);
@@ -412,7 +416,7 @@ mlc_status_t *mlc_cg_host(mlc_cg_t *cg, LLVMValueRef *fns,
    * link into one program (each reached by its <model>_model_get). */
   if (cg->weak_generic_getter && strcmp(mget, "mlc_model_get") != 0)
     LLVMSetLinkage(LLVMGetNamedFunction(cg->mod, "mlc_model_get"), LLVMWeakAnyLinkage);
-  emit_typed_run(cg, mrun);
+  if (mlc_codegen_has_typed_run(cg->prog->graph)) emit_typed_run(cg, mrun);
   free(mget);
   free(mrun);
   return NULL;

@@ -620,8 +620,28 @@ static void test_unsupported_names_node(void **s) {
   mlc_status_free(st);
 }
 
+/* A Sum wider than one kernel takes (the importer chains those; a graph
+ * from elsewhere gets a clear UNSUPPORTED, not a false out of memory). */
+static void test_too_wide_sum(void **s) {
+  (void)s;
+  mlc_value_t *ins[49];
+  float one = 1;
+  for (int i = 0; i < 49; i++) ins[i] = cst(MLC_DT_F32, 0, NULL, &one);
+  mlc_value_t *o = out(MLC_DT_F32, 0, NULL);
+  mlc_node_t *n = node(MLC_OP_Sum, 49, ins, 1, &o);
+  mlc_pass_ctx_t ctx = {0};
+  mlc_tkernel_t *k;
+  mlc_value_t **bv;
+  assert_false(mlc_lower_supports(G, n));
+  mlc_status_t *st = mlc_lower_node(&ctx, G, n, &k, &bv);
+  assert_int_equal(mlc_status_code(st), MLC_UNSUPPORTED);
+  assert_non_null(strstr(mlc_status_message(st), "49 inputs"));
+  mlc_status_free(st);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_too_wide_sum),
       cmocka_unit_test(test_add_broadcast),
       cmocka_unit_test(test_int_div_and_python_mod),
       cmocka_unit_test(test_pow_int_base_float_exponent),
