@@ -1,12 +1,16 @@
 /* Status values: creation, annotation and release.  See status.h. */
 #include "base/status.h"
 
+#include "base/escape.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static mlc_status_t oom_status = {MLC_OUT_OF_MEMORY, (char *)"out of memory"};
 
+/* Formats, then escapes what must not reach a terminal raw (names from
+ * model files end up in messages; base/escape.h). */
 static char *vformat(const char *fmt, va_list ap) {
   va_list ap2;
   va_copy(ap2, ap);
@@ -14,7 +18,13 @@ static char *vformat(const char *fmt, va_list ap) {
   va_end(ap2);
   if (n < 0) return NULL;
   char *s = malloc((size_t)n + 1);
-  if (s) vsnprintf(s, (size_t)n + 1, fmt, ap);
+  if (!s) return NULL;
+  vsnprintf(s, (size_t)n + 1, fmt, ap);
+  char *esc = mlc_escape_message(s);
+  if (esc) {
+    free(s);
+    s = esc;
+  }
   return s;
 }
 

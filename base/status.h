@@ -7,6 +7,10 @@
  * up, so the final text reads outermost-first:
  *   "compiling model.onnx: node 'conv1' (Conv): input 1: rank 3, expected 4"
  *
+ * Messages are escaped as they are made (mlc_escape_message): control
+ * bytes, invalid UTF-8 and terminal-format characters from names in a
+ * model become \xHH, so no message carries them to a terminal.
+ *
  * If allocating a status fails, a static out-of-memory status is returned
  * instead; mlc_status_free() ignores it.  Nothing here aborts.
  */

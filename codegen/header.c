@@ -5,9 +5,13 @@
  * typed <name>_run) and describes the model with macros: workspace and
  * weights sizes, input/output counts, and per tensor its rank, dims,
  * element count and ONNX dtype.  It needs only <mlc/model_abi.h> and
- * <stdint.h>.
+ * <stdint.h>.  Tensor and dim names from the model appear only inside
+ * comments, escaped (ASCII, no comment delimiters; base/escape.h); the
+ * identifiers come from mlc_codegen_c_ident.
  */
 #include "codegen/header.h"
+
+#include "base/escape.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -53,10 +57,19 @@ static void upper(const char *s, char *out, size_t len) {
 static void tensor_macros(FILE *f, const char *NAME, const char *kind, size_t i,
                           const mlc_value_t *v) {
   int rank = v->rank > 0 ? v->rank : 0;
-  fprintf(f, "/* %s %zu: \"%s\", %s[", kind, i, v->name, mlc_dtype_name(v->dtype));
-  for (int d = 0; d < rank; d++)
-    fprintf(f, "%s%s%s%lld", d ? ", " : "", v->dims[d].sym ? v->dims[d].sym : "",
-            v->dims[d].sym ? "=" : "", (long long)v->dims[d].value);
+  /* Names come from the model: escaped so they cannot end the comment. */
+  enum { ESC = MLC_ESC_ASCII | MLC_ESC_COMMENT };
+  fprintf(f, "/* %s %zu: \"", kind, i);
+  mlc_escape_fputs(f, v->name, ESC);
+  fprintf(f, "\", %s[", mlc_dtype_name(v->dtype));
+  for (int d = 0; d < rank; d++) {
+    fputs(d ? ", " : "", f);
+    if (v->dims[d].sym) {
+      mlc_escape_fputs(f, v->dims[d].sym, ESC);
+      fputc('=', f);
+    }
+    fprintf(f, "%lld", (long long)v->dims[d].value);
+  }
   fprintf(f, "] */\n");
   fprintf(f, "#define %s_%s%zu_DTYPE %d /* ONNX TensorProto.DataType */\n", NAME,
           kind, i, (int)v->dtype);

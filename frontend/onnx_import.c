@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/escape.h"
 #include "frontend/onnx.h"
 #include "frontend/onnx_internal.h"
 
@@ -229,21 +230,14 @@ static mlc_status_t *add_inputs(import_ctx_t *c) {
 
 /* ---- unsupported list ---- */
 
-/* An arena copy of s for a message: bytes outside printable ASCII become
- * \xHH (names come from the model file) and long names are cut at 80. */
+/* An arena copy of s for a message, escaped (base/escape.h) and cut at 80
+ * bytes. */
 static const char *printable(mlc_arena_t *ar, const char *s) {
   if (!s) return "";
-  size_t n = strlen(s), cut = n > 80 ? 80 : n;
-  char *out = mlc_arena_alloc(ar, 4 * cut + 4);
-  if (!out) return NULL;
-  char *o = out;
-  for (size_t i = 0; i < cut; i++) {
-    unsigned char ch = (unsigned char)s[i];
-    if (ch >= 0x20 && ch < 0x7f && ch != '\\') *o++ = (char)ch;
-    else o += sprintf(o, "\\x%02x", ch);
-  }
-  strcpy(o, cut < n ? "..." : "");
-  return out;
+  size_t n = strlen(s);
+  char *cut = mlc_arena_strndup(ar, s, n > 80 ? 80 : n);
+  const char *e = cut ? mlc_escape_arena(ar, cut, 0) : NULL;
+  return e && n > 80 ? mlc_arena_printf(ar, "%s...", e) : e;
 }
 
 static mlc_status_t *note_unsupported(import_ctx_t *c, const Onnx__NodeProto *np,

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/escape.h"
 #include "base/timer.h"
 #include "codegen/llvm.h"
 #include "frontend/onnx.h"
@@ -80,13 +81,17 @@ static void bind_dim(const mlc_compile_options_t *o, const mlc_graph_t *g,
   if (b) dim->value = b->value;
   else if (known >= 0) dim->value = known;
   if (dim->value >= 0) return;
-  if (!dim->sym || is_unnamed(dim->sym))
+  char name[256]; /* names from the model, escaped (base/escape.h) */
+  if (!dim->sym || is_unnamed(dim->sym)) {
+    mlc_escape(name, sizeof name, v->name, 0);
     fprintf(diag_of(o), "note: input '%s' dim %d has no size; bound to 1; "
-            "use --input-shape %s=<AxBx...>\n", v->name, di, v->name);
-  else
+            "use --input-shape %s=<AxBx...>\n", name, di, name);
+  } else {
+    mlc_escape(name, sizeof name, dim->sym, 0);
     fprintf(diag_of(o),
             "note: symbolic dim '%s' bound to 1; use --dim %s=<size>\n",
-            dim->sym, dim->sym);
+            name, name);
+  }
   dim->value = 1;
 }
 

@@ -407,6 +407,17 @@ static void test_unprintable_names(void **state) {
   assert_string_equal(mlc_status_message(st), "unsupported ops (1 node): "
                       "Bad\\x1b[2J\\xff (node 'n\\x0a1')");
   mlc_status_free(st);
+  /* Every other message too: an undefined input named with raw bytes. */
+  m = tb_model(&b, 8, 17);
+  tb_input(&b, m, "x", 1, "2");
+  tb_node(&b, m, "Relu", "r\x1b]0;pwned\x07", "onn\xcb::Conv", "y");
+  tb_output(&b, m, "y", 1, NULL);
+  st = tb_import(&b, m, &g);
+  assert_int_equal(mlc_status_code(st), MLC_INVALID_MODEL);
+  assert_string_equal(mlc_status_message(st),
+                      "node 'r\\x1b]0;pwned\\x07' (Relu): input 0 "
+                      "'onn\\xcb::Conv' is not defined");
+  mlc_status_free(st);
   tb_free(&b);
 }
 
