@@ -14,9 +14,13 @@
  * --input-shape are for ONNX models: given with a library they are a
  * usage error, not silently ignored. */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "base/escape.h"
 #include "ir/target.h"
 #include "mlc/model_abi.h"
 #include "passes/pass.h"
@@ -28,20 +32,32 @@
 
 static bool is_elf(const char *path) {
   unsigned char magic[4] = {0};
-  FILE *f = fopen(path, "rb");
-  if (!f) return false;
-  size_t n = fread(magic, 1, 4, f);
-  fclose(f);
+  /* non-blocking and regular files only: a FIFO must not hang inspect */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat sb;
+  ssize_t n = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? read(fd, magic, 4) : -1;
+  close(fd);
   return n == 4 && memcmp(magic, "\x7f" "ELF", 4) == 0;
+}
+
+/* Names from a model library's descriptor, escaped for the terminal
+ * (base/escape.h); a few rotating buffers so one printf can take several. */
+static const char *esc(const char *s) {
+  static char bufs[4][512];
+  static int next;
+  char *b = bufs[next++ & 3];
+  mlc_escape(b, sizeof bufs[0], s ? s : "?", 0);
+  return b;
 }
 
 /* ---- compiled models --------------------------------------------------- */
 
 static void print_abi_tensor(const mlc_abi_tensor_t *t) {
-  printf("  %-20s %-8s [", t->name, mlc_dtype_name((mlc_dtype_t)t->dtype));
+  printf("  %-20s %-8s [", esc(t->name), mlc_dtype_name((mlc_dtype_t)t->dtype));
   for (int32_t d = 0; d < t->rank; d++) {
     printf("%s%lld", d ? ", " : "", (long long)t->dims[d]);
-    if (t->dim_names && t->dim_names[d]) printf(" (%s)", t->dim_names[d]);
+    if (t->dim_names && t->dim_names[d]) printf(" (%s)", esc(t->dim_names[d]));
   }
   printf("]  %llu bytes\n", (unsigned long long)t->nbytes);
 }
@@ -50,7 +66,7 @@ static void print_abi_tensor(const mlc_abi_tensor_t *t) {
  * whether this machine has them (as libmlcrt's load check decides). */
 static void print_cpu(const mlc_abi_model_t *m) {
   char list[1024], missing[1024];
-  printf("cpu:      %s\n", m->cpu ? m->cpu : "?");
+  printf("cpu:      %s\n", esc(m->cpu));
   mlcrt_cpu_format(m->cpu_features, list, sizeof list);
   printf("features: %s\n", m->cpu_features ? list : "(x86-64 baseline only)");
   uint64_t have;
@@ -69,9 +85,9 @@ static void print_cpu(const mlc_abi_model_t *m) {
 }
 
 static void print_descriptor(const mlc_abi_model_t *m) {
-  printf("model:    %s\n", m->name ? m->name : "?");
-  printf("target:   %s\n", m->target ? m->target : "?");
-  printf("producer: %s\n", m->producer ? m->producer : "?");
+  printf("model:    %s\n", esc(m->name));
+  printf("target:   %s\n", esc(m->target));
+  printf("producer: %s\n", esc(m->producer));
   printf("abi:      %u\n", m->abi_version);
   printf("inputs (%d):\n", (int)m->num_inputs);
   for (int32_t i = 0; i < m->num_inputs; i++) print_abi_tensor(&m->inputs[i]);
@@ -81,7 +97,7 @@ static void print_descriptor(const mlc_abi_model_t *m) {
          (unsigned long long)m->arena_bytes, (unsigned long long)m->arena_align);
   printf("weights:  %llu bytes, %s%s\n", (unsigned long long)m->weights_bytes,
          m->weights_file ? "file " : "embedded",
-         m->weights_file ? m->weights_file : "");
+         m->weights_file ? esc(m->weights_file) : "");
   if (m->abi_version >= 3) print_cpu(m);
   if (m->abi_version < 2) return;
   printf("calls (%d):\n", (int)m->num_calls);
@@ -132,7 +148,7 @@ static void print_values(const char *title, const mlc_value_t *const *vs,
   for (size_t i = 0; i < n; i++) {
     char shape[512];
     mlc_stats_format_value(vs[i], shape, sizeof shape);
-    printf("  %-20s %s\n", vs[i]->name, shape);
+    printf("  %-20s %s\n", esc(vs[i]->name), shape);
   }
 }
 
@@ -199,7 +215,7 @@ static mlc_status_t *inspect_onnx(const mlc_cli_inspect_t *o) {
     mlc_graph_destroy(g);
     return NULL;
   }
-  printf("model:    %s (opset %lld)\n", g->name && *g->name ? g->name : "?",
+  printf("model:    %s (opset %lld)\n", esc(g->name && *g->name ? g->name : "?"),
          (long long)g->opset);
   print_values("inputs", (const mlc_value_t *const *)g->inputs.data,
                g->inputs.len);

@@ -284,6 +284,18 @@ static void test_inspect_dot(void **state) {
   EXPECT(0, "inspect fold.so");
 }
 
+/* inspect of a FIFO named like a library: a clear error, no hang (the
+ * ELF sniff opened it blocking). */
+static void test_inspect_fifo(void **state) {
+  (void)state;
+  NEED_MLC();
+  unlink("p.so");
+  assert_int_equal(mkfifo("p.so", 0600), 0);
+  EXPECT(1, "inspect p.so");
+  assert_non_null(strstr(err_text, "FIFO"));
+  unlink("p.so");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_run_summary),
@@ -292,6 +304,7 @@ int main(void) {
       cmocka_unit_test(test_input_shape),
       cmocka_unit_test(test_cpu_warning_once),
       cmocka_unit_test(test_inspect_dot),
+      cmocka_unit_test(test_inspect_fifo),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
