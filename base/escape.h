@@ -15,6 +15,8 @@
  *     (the '/' becomes \x2f), so the text cannot end or nest a C comment.
  * mlc_status_make applies mlc_escape_message to every status message, so
  * a name that reaches one unescaped still cannot reach the terminal raw.
+ * The routine itself is in base/escape_impl.h, header-only, so that
+ * libmlcrt escapes its status messages with the same code.
  */
 #ifndef MLC_BASE_ESCAPE_H
 #define MLC_BASE_ESCAPE_H
@@ -23,11 +25,7 @@
 #include <stdio.h>
 
 #include "base/arena.h"
-
-enum {
-  MLC_ESC_ASCII = 1u,   /* escape all non-ASCII bytes */
-  MLC_ESC_COMMENT = 2u, /* safe inside a C block comment */
-};
+#include "base/escape_impl.h" /* MLC_ESC_ASCII, MLC_ESC_COMMENT */
 
 /* Writes the escaped form of `s` (NULL: "") into out[0..cap) like
  * snprintf: always NUL-terminated when cap > 0; returns the full length
@@ -40,10 +38,11 @@ const char *mlc_escape_arena(mlc_arena_t *ar, const char *s, unsigned flags);
 /* Writes the escaped form to `f`. */
 void mlc_escape_fputs(FILE *f, const char *s, unsigned flags);
 
-/* A malloc'ed copy of a whole message with the bytes that must not reach
- * a terminal escaped as above; unlike mlc_escape, '\', newline and tab
- * are kept (messages have line breaks and already-escaped names).  NULL
- * when out of memory, or when nothing needs escaping (use msg as is). */
-char *mlc_escape_message(const char *msg);
+/* Takes a malloc'ed message and returns it with the bytes that must not
+ * reach a terminal escaped as above; unlike mlc_escape, '\', newline and
+ * tab are kept (messages have line breaks and already-escaped names).
+ * Returns msg itself when nothing needs escaping, else a new malloc'ed
+ * string, freeing msg; NULL when out of memory (msg freed too). */
+char *mlc_escape_message(char *msg);
 
 #endif

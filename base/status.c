@@ -20,12 +20,7 @@ static char *vformat(const char *fmt, va_list ap) {
   char *s = malloc((size_t)n + 1);
   if (!s) return NULL;
   vsnprintf(s, (size_t)n + 1, fmt, ap);
-  char *esc = mlc_escape_message(s);
-  if (esc) {
-    free(s);
-    s = esc;
-  }
-  return s;
+  return mlc_escape_message(s);
 }
 
 mlc_status_t *mlc_status_makev(mlc_status_code_t code, const char *fmt,

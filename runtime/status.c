@@ -4,6 +4,14 @@
  * block or its message cannot be allocated, a static out-of-memory status is
  * returned instead; mlcrt_status_free() recognises it and leaves it alone.
  * The static status is never written, so it is safe to share across threads.
+ *
+ * Messages carry names from model files (tensor, dim, model and weights
+ * file names) and from callers, so every message and context is escaped as
+ * it is made, as the compiler's statuses are: control bytes, invalid UTF-8,
+ * C1 controls and bidirectional/invisible format characters become \xHH;
+ * '\', newline and tab are kept.  The routine is the compiler's own
+ * (base/escape_impl.h, header-only, libc only), so libmlcrt still depends
+ * on nothing of the compiler at link time.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +19,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "../base/escape_impl.h"
 
 struct mlcrt_status {
   mlcrt_code_t code;
@@ -22,6 +31,7 @@ static mlcrt_status_t oom_status = {MLCRT_OUT_OF_MEMORY,
 
 mlcrt_status_t *mlcrt_status_oom(void) { return &oom_status; }
 
+/* Formats, then escapes what must not reach a terminal raw. */
 static char *format_message(const char *fmt, va_list ap) {
   va_list copy;
   va_copy(copy, ap);
@@ -29,8 +39,9 @@ static char *format_message(const char *fmt, va_list ap) {
   va_end(copy);
   if (len < 0) return NULL;
   char *msg = malloc((size_t)len + 1);
-  if (msg) vsnprintf(msg, (size_t)len + 1, fmt, ap);
-  return msg;
+  if (!msg) return NULL;
+  vsnprintf(msg, (size_t)len + 1, fmt, ap);
+  return mlc_esc_message(msg);
 }
 
 mlcrt_status_t *mlcrt_status_make(mlcrt_code_t code, const char *fmt, ...) {

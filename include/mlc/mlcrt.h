@@ -17,6 +17,8 @@
  * then mlcrt_status_free()).  No function aborts or crashes on bad
  * arguments: NULL pointers, wrong indexes, wrong sizes, dtypes or shapes
  * give a status whose message names the tensor and what was wrong.
+ * Messages are safe to print: control bytes, invalid UTF-8 and terminal
+ * format characters in names (from the model or the caller) are \xHH.
  *
  * Threads: a model may be shared by any number of threads; a session is
  * used by one thread at a time.  Each session owns its scratch arena, and

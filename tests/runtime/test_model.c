@@ -395,6 +395,57 @@ static void test_bad_descriptors(void **state) {
   expect_bad_descriptor(&d, "model '?': model ABI version 0");
 }
 
+/* Names in a descriptor are arbitrary bytes from the model: every message
+ * that carries one (tensor, dim, model and weights file names) has control
+ * bytes, invalid UTF-8 and bidi characters as \xHH, so a model cannot send
+ * escape sequences to the terminal that prints the status.  Valid UTF-8,
+ * '\' and the message's own punctuation stay as they are. */
+static void test_escaped_names(void **state) {
+  env_t *e = *state;
+  static const int64_t dims[1] = {3};
+  static const char *const dim_names[1] = {"b\x1b[31m"};
+  static const mlc_abi_tensor_t t[1] = {{"x", 1, 1, dims, dim_names, 12}};
+  static const mlc_abi_tensor_t esc_rank[1] = {
+      {"x\x1b[2J\xff", 1, 2, NULL, NULL, 12}};
+  static const mlc_abi_tensor_t utf8_rank[1] = {
+      {"caf\xc3\xa9\\n", 1, 2, NULL, NULL, 12}};
+  const mlc_abi_model_t good = {
+      .abi_version = MLC_ABI_VERSION, .struct_size = sizeof(mlc_abi_model_t),
+      .name = "m\x07\xe2\x80\xae", .producer = "test", .target = "generic",
+      .num_inputs = 1, .num_outputs = 1, .inputs = t, .outputs = t,
+      .arena_align = 64, .run = dummy_run};
+  mlcrt_model_t *m = NULL;
+  mlc_abi_model_t d = good;
+  d.inputs = esc_rank; /* mlcrt_status_make, then annotated with the model */
+  mlcrt_status_t *st = mlcrt_model_from_descriptor(&d, NULL, &m);
+  assert_string_equal(mlcrt_status_message(st),
+                      "model 'm\\x07\\xe2\\x80\\xae': input 0 "
+                      "'x\\x1b[2J\\xff': bad rank 2");
+  mlcrt_status_free(st);
+  d = good;
+  d.outputs = utf8_rank;
+  st = mlcrt_model_from_descriptor(&d, NULL, &m);
+  assert_non_null(strstr(mlcrt_status_message(st),
+                         ": output 0 'caf\xc3\xa9\\n': bad rank 2"));
+  mlcrt_status_free(st);
+  d = good;
+  d.weights_bytes = 16;
+  d.weights_file = "w\x1b]0;x\x07.bin";
+  expect_error(mlcrt_model_from_descriptor(&d, e->dir, &m), MLCRT_NOT_FOUND,
+               "/w\\x1b]0;x\\x07.bin': No such file");
+  assert_null(mlcrt_model_from_descriptor(&good, NULL, &m));
+  mlcrt_session_t *s = NULL;
+  assert_null(mlcrt_session_create(m, NULL, &s));
+  float x[3];
+  const int64_t two[1] = {2};
+  expect_error(mlcrt_session_bind_input_checked(s, 0, x, sizeof x,
+                                                MLCRT_FLOAT32, 1, two),
+               MLCRT_INVALID_ARGUMENT,
+               "input 0 'x': dim 0 ('b\\x1b[31m') is 2, expected 3");
+  mlcrt_session_release(s);
+  mlcrt_model_release(m);
+}
+
 /* ABI 3 records the CPU features the code may use; loading on a CPU
  * without one of them (simulated with MLC_CPU_MASK) is a status naming
  * them, before any of the model's code runs. */
@@ -458,6 +509,7 @@ int main(void) {
       cmocka_unit_test(test_side_weights_v2),
       cmocka_unit_test(test_from_descriptor),
       cmocka_unit_test(test_bad_descriptors),
+      cmocka_unit_test(test_escaped_names),
       cmocka_unit_test(test_cpu_features),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -133,10 +133,30 @@ static void sweep(int sticky) {
 static void test_fail_one_allocation(void **state) { sweep(0); }
 static void test_fail_all_from_n(void **state) { sweep(1); }
 
+/* A message with bytes to escape, failing each allocation in turn: the
+ * status is out of memory or lacks the context, never unescaped. */
+static void test_escape_under_oom(void **state) {
+  for (long n = 0;; n++) {
+    oom = (oom_ctl_t){0, n, 0, 0};
+    mlcrt_status_t *st = mlcrt_status_annotate(
+        mlcrt_status_make(MLCRT_NOT_FOUND, "input '%s'", "x\x1b[2J"),
+        "model '%s'", "m\x07");
+    long failed = oom.failed;
+    oom.fail_at = -1;
+    const char *msg = mlcrt_status_message(st);
+    if (strpbrk(msg, "\x1b\x07")) fail_msg("allocation %ld: raw bytes", n);
+    if (!failed)
+      assert_string_equal(msg, "model 'm\\x07': input 'x\\x1b[2J'");
+    mlcrt_status_free(st);
+    if (!failed) break;
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fail_one_allocation),
       cmocka_unit_test(test_fail_all_from_n),
+      cmocka_unit_test(test_escape_under_oom),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
