@@ -91,20 +91,31 @@ static mlc_status_t *pack_matmul(const mlc_pass_ctx_t *ctx, mlc_graph_t *g,
   return NULL;
 }
 
+/* Appends op(x, const ints) with a static output of `dims` (names: x's
+ * name plus the suffixes and n's id) and returns the output, or NULL on
+ * out-of-memory. */
+static mlc_value_t *add_with_ints(mlc_graph_t *g, const mlc_node_t *n, mlc_op_t op,
+                                  mlc_value_t *x, const int64_t *ints, int nints,
+                                  const char *const_sfx, const char *out_sfx, int rank,
+                                  const int64_t *dims) {
+  char name[256];
+  snprintf(name, sizeof name, "%.200s%s%u", x->name, const_sfx, (unsigned)n->id);
+  mlc_value_t *cv = mlc_graph_add_const_i64s(g, name, ints, nints);
+  snprintf(name, sizeof name, "%.200s%s%u", x->name, out_sfx, (unsigned)n->id);
+  mlc_value_t *y = cv ? mlc_graph_add_value_static(g, name, x->dtype, rank, dims) : NULL;
+  mlc_value_t *ins[2] = {x, cv};
+  if (!y || !mlc_graph_add_node(g, op, name, 2, ins, 1, &y)) return NULL;
+  return y;
+}
+
 /* For a swapped ConvCols: W as [M, K] packed into panels over M
  * (Reshape then Pack, both folded at compile time for weights). */
 static mlc_value_t *pack_conv_weights(mlc_graph_t *g, mlc_node_t *n, int64_t M,
                                       int64_t K, int64_t panel) {
-  mlc_value_t *w = n->inputs[1];
   int64_t shape[2] = {M, K};
-  char name[256];
-  snprintf(name, sizeof name, "%.200s__mk%u", w->name, (unsigned)n->id);
-  mlc_value_t *sv = mlc_graph_add_const_i64s(g, name, shape, 2);
-  snprintf(name, sizeof name, "%.200s__2d%u", w->name, (unsigned)n->id);
-  mlc_value_t *w2 = sv ? mlc_graph_add_value_static(g, name, w->dtype, 2, shape) : NULL;
-  mlc_value_t *ins[2] = {w, sv};
-  if (!w2 || !mlc_graph_add_node(g, MLC_OP_Reshape, name, 2, ins, 1, &w2)) return NULL;
-  return add_pack(g, n, w2, true, panel);
+  mlc_value_t *w2 = add_with_ints(g, n, MLC_OP_Reshape, n->inputs[1], shape, 2,
+                                  "__mk", "__2d", 2, shape);
+  return w2 ? add_pack(g, n, w2, true, panel) : NULL;
 }
 
 /* Small outputs (7x7, 14x14) waste vector lanes when pixels are the
@@ -126,14 +137,7 @@ static mlc_value_t *pad_input(mlc_graph_t *g, mlc_node_t *n, const int64_t *geo)
   }
   if (!padded) return x;
   for (int d = 0; d < 4; d++) dims[d] = x->dims[d].value + pads[d] + pads[4 + d];
-  char name[256];
-  snprintf(name, sizeof name, "%.200s__pads%u", x->name, (unsigned)n->id);
-  mlc_value_t *pv = mlc_graph_add_const_i64s(g, name, pads, 8);
-  snprintf(name, sizeof name, "%.200s__padded%u", x->name, (unsigned)n->id);
-  mlc_value_t *xp = pv ? mlc_graph_add_value_static(g, name, x->dtype, 4, dims) : NULL;
-  mlc_value_t *ins[2] = {x, pv};
-  if (!xp || !mlc_graph_add_node(g, MLC_OP_Pad, name, 2, ins, 1, &xp)) return NULL;
-  return xp;
+  return add_with_ints(g, n, MLC_OP_Pad, x, pads, 8, "__pads", "__padded", 4, dims);
 }
 
 /* A 2-D conv as a direct ConvCols (lower_packed.c): X padded, W packed

@@ -40,6 +40,8 @@ void mlc_llvm_init(void);
 /* The CPU name and feature string LLVM gets for t: "host" resolved with
  * LLVM's host detection, "+64bit" stated for other x86-64 CPUs; an
  * unknown CPU name is an MLC_INVALID_ARGUMENT error. */
+/* The LLVM target of t's triple; an error naming target and triple. */
+mlc_status_t *mlc_llvm_target_of(const mlc_target_t *t, LLVMTargetRef *out);
 mlc_status_t *mlc_llvm_target_cpu(const mlc_target_t *t, char *cpu,
                                   size_t cpu_len, char *features,
                                   size_t features_len);

@@ -194,19 +194,24 @@ mlc_status_t *mlc_llvm_cpu_features(LLVMTargetMachineRef tm, const char *triple,
 
 /* ---- the backend hook ------------------------------------------------------ */
 
+mlc_status_t *mlc_llvm_target_of(const mlc_target_t *t, LLVMTargetRef *out) {
+  char *msg = NULL;
+  if (LLVMGetTargetFromTriple(t->triple, out, &msg)) {
+    mlc_status_t *st = MLC_ERR(UNSUPPORTED, "target %s (triple %s): %s", t->name,
+                               t->triple, msg ? msg : "unknown triple");
+    LLVMDisposeMessage(msg);
+    return st;
+  }
+  return NULL;
+}
+
 mlc_status_t *mlc_llvm_target_features(const mlc_target_t *t,
                                        uint64_t *out_bits) {
   mlc_llvm_init();
   char cpu[128], features[4096];
   MLC_RETURN_IF(mlc_llvm_target_cpu(t, cpu, sizeof cpu, features, sizeof features));
   LLVMTargetRef target;
-  char *msg = NULL;
-  if (LLVMGetTargetFromTriple(t->triple, &target, &msg)) {
-    mlc_status_t *st = MLC_ERR(UNSUPPORTED, "target %s (triple %s): %s", t->name,
-                               t->triple, msg ? msg : "unknown triple");
-    LLVMDisposeMessage(msg);
-    return st;
-  }
+  MLC_RETURN_IF(mlc_llvm_target_of(t, &target));
   LLVMTargetMachineRef tm = LLVMCreateTargetMachine(
       target, t->triple, cpu, features, LLVMCodeGenLevelNone, LLVMRelocPIC,
       LLVMCodeModelDefault);

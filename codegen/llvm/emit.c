@@ -84,13 +84,7 @@ mlc_status_t *mlc_llvm_host_cpu(char *name, size_t name_len, char *features,
 static mlc_status_t *make_tm(emit_t *e, LLVMTargetMachineRef *out) {
   const mlc_target_t *t = e->t;
   LLVMTargetRef target;
-  char *msg = NULL;
-  if (LLVMGetTargetFromTriple(t->triple, &target, &msg)) {
-    mlc_status_t *st = MLC_ERR(UNSUPPORTED, "target %s (triple %s): %s", t->name,
-                               t->triple, msg ? msg : "unknown triple");
-    LLVMDisposeMessage(msg);
-    return st;
-  }
+  MLC_RETURN_IF(mlc_llvm_target_of(t, &target));
   MLC_RETURN_IF(mlc_llvm_target_cpu(t, e->cpu, sizeof e->cpu, e->features,
                                     sizeof e->features));
   static const LLVMCodeGenOptLevel levels[4] = {
