@@ -56,9 +56,8 @@
 #include "passes/lower_internal.h"
 #include "passes/tile_pass.h"
 
-/* The register block for `s` on the context's target. */
-lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t M, int64_t N,
-                                 mlc_dtype_t ct) {
+/* The panel of N columns (NV vectors) and FMA choice on the target. */
+lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t N, mlc_dtype_t ct) {
   const mlc_target_t *t = c->target;
   int bits = t && t->vector_bits ? t->vector_bits : 512;
   int regs = bits >= 512 ? 32 : 16;
@@ -84,7 +83,6 @@ lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t M, int64_t N,
       b.nv = nv;
     }
   }
-  b.mr = mlc_regblock_rows(t, b.nv, M, false, NULL);
   b.nb = b.nv * b.lanes;
   return b;
 }
@@ -93,13 +91,14 @@ lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t M, int64_t N,
  * for kernels whose both extents are small and fixed (a direct conv: the
  * pixels of an output row as rows, output channels as vectors; 28 pixels
  * take 14 x 2 vectors, no idle lane).  Among NV in {4, 2, 1} vectors
- * (powers of two, as above) and MR up to the register budget (MR*NV + NV
- * + 1 registers, at most LW_GEMM_MAX_MR): the least computed per useful
- * element, then the most accumulators; blocks with fewer than 8
- * accumulators (too few to hide the FMA latency) only when no other fits. */
+ * (powers of two, as above), each with the MR the register-block pass
+ * fits to M (mlc_regblock_rows): the least computed per useful element,
+ * then the most accumulators; blocks with fewer than 8 accumulators (too
+ * few to hide the FMA latency) only when no other fits.  The pass then
+ * finds the same MR for the chosen NV. */
 lw_gemm_block_t lw_gemm_blocking_fit(const lw_ctx_t *c, int64_t M, int64_t N,
                                      mlc_dtype_t ct) {
-  lw_gemm_block_t b = lw_gemm_blocking(c, M, N, ct);
+  lw_gemm_block_t b = lw_gemm_blocking(c, N, ct);
   const mlc_target_t *t = c->target;
   int bits = t && t->vector_bits ? t->vector_bits : 512;
   int maxnv = bits >= 512 ? 4 : 2;
@@ -113,7 +112,6 @@ lw_gemm_block_t lw_gemm_blocking_fit(const lw_ctx_t *c, int64_t M, int64_t N,
     if (best < 0 || cost < best) {
       best = cost;
       b.nv = nv;
-      b.mr = mr;
     }
   }
   b.nb = b.nv * b.lanes;
@@ -307,7 +305,7 @@ mlc_status_t *lw_gemm_kernel(lw_ctx_t *c, const mlc_node_t *n,
   gemm_st_t g = {.c = c, .n = n, .s = s, .ct = lw_compute_dt(n->outputs[0]->dtype),
                  .KM = s->swap ? s->N : s->M, .KN = s->swap ? s->M : s->N};
   g.blk = s->fit ? lw_gemm_blocking_fit(c, g.KM, g.KN, g.ct)
-                 : lw_gemm_blocking(c, g.KM, g.KN, g.ct);
+                 : lw_gemm_blocking(c, g.KN, g.ct);
   int64_t panel = s->swap ? s->a_panel : s->b_panel;
   if ((s->swap ? s->b_panel : s->a_panel) || (panel && panel != g.blk.nb))
     return lw_err(c, MLC_INTERNAL, "operand packed in panels of %lld, the kernel "
@@ -343,7 +341,7 @@ mlc_status_t *lw_gemm_kernel(lw_ctx_t *c, const mlc_node_t *n,
 
 int64_t mlc_lower_gemm_panel(const mlc_target_t *t, int64_t n, mlc_dtype_t dt) {
   lw_ctx_t c = {.target = t};
-  return lw_gemm_blocking(&c, 64, n, lw_compute_dt(dt)).nb;
+  return lw_gemm_blocking(&c, n, lw_compute_dt(dt)).nb;
 }
 
 int64_t mlc_lower_conv_direct_panel(const mlc_target_t *t, int64_t m, int64_t ow,

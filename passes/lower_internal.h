@@ -193,7 +193,7 @@ mlc_status_t *lw_build_conv2d(lw_ctx_t *c, const mlc_node_t *n, bool *done);
 mlc_status_t *lw_build_pool2d(lw_ctx_t *c, const mlc_node_t *n, bool *done);
 
 /* lower_gemm.c */
-enum { LW_GEMM_MAX_MR = 14, LW_GEMM_MAX_K = 4 };
+enum { LW_GEMM_MAX_K = 4 };
 /* Output map entries of lw_gemm_t: which index goes into output dim d. */
 enum { LW_GM_ZERO = 0, LW_GM_ROW = 1, LW_GM_COL = 2, LW_GM_BATCH = 3 /* + i */ };
 
@@ -231,12 +231,12 @@ typedef struct lw_gemm {
 } lw_gemm_t;
 
 typedef struct lw_gemm_block {
-  int mr, nv, lanes, nb; /* rows, vectors per row, lanes, nb = nv*lanes */
+  int nv, lanes, nb; /* vectors per row, lanes, nb = nv*lanes (the rows are
+                      * the register-block tile pass's) */
   bool fma;
 } lw_gemm_block_t;
 
-lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t M, int64_t N,
-                                 mlc_dtype_t ct);
+lw_gemm_block_t lw_gemm_blocking(const lw_ctx_t *c, int64_t N, mlc_dtype_t ct);
 lw_gemm_block_t lw_gemm_blocking_fit(const lw_ctx_t *c, int64_t M, int64_t N,
                                      mlc_dtype_t ct);
 bool lw_group_collapsible(const lw_ctx_t *c, int d0, int d1);
