@@ -328,3 +328,17 @@ int64_t mlc_tkernel_ntiles(const mlc_tkernel_t *k) {
   for (int i = 0; i < k->ngrid; i++) n *= k->grid_extents[i];
   return n;
 }
+
+bool mlc_tstmt_has_loop(const mlc_tstmt_t *s) {
+  switch (s->kind) {
+  case MLC_TS_FOR: return true;
+  case MLC_TS_IF:
+    return mlc_tstmt_has_loop(s->if_.then_s) ||
+           (s->if_.else_s && mlc_tstmt_has_loop(s->if_.else_s));
+  case MLC_TS_BLOCK:
+    for (int i = 0; i < s->block.n; i++)
+      if (mlc_tstmt_has_loop(s->block.stmts[i])) return true;
+    return false;
+  default: return false;
+  }
+}

@@ -255,6 +255,8 @@ mlc_status_t *mlc_tkernel_parse(const char *text, size_t len,
 mlc_status_t *mlc_tkernel_verify(const mlc_tkernel_t *k);
 /* The number of tiles: the product of the grid extents (1 for no grid). */
 int64_t mlc_tkernel_ntiles(const mlc_tkernel_t *k);
+/* Whether s is or contains a FOR (in any branch or block). */
+bool mlc_tstmt_has_loop(const mlc_tstmt_t *s);
 /* Runs every tile of the kernel on host memory: bufs[i] points to
  * bufs[i].nelems elements.  The reference semantics, used by constant
  * folding and to cross-check backends. */

@@ -109,18 +109,6 @@ static bool reads_var(const mlc_texpr_t *e, const rb_t *r) {
   return false;
 }
 
-static bool has_loop(const mlc_tstmt_t *s) {
-  switch (s->kind) {
-  case MLC_TS_FOR: return true;
-  case MLC_TS_IF: return has_loop(s->if_.then_s) || (s->if_.else_s && has_loop(s->if_.else_s));
-  case MLC_TS_BLOCK:
-    for (int i = 0; i < s->block.n; i++)
-      if (has_loop(s->block.stmts[i])) return true;
-    return false;
-  default: return false;
-  }
-}
-
 /* Whether jam() takes s: loop bounds free of the dim and of locals, no
  * loop inside an IF. */
 static bool jammable(const rb_t *r, const mlc_tstmt_t *s) {
@@ -128,7 +116,7 @@ static bool jammable(const rb_t *r, const mlc_tstmt_t *s) {
   case MLC_TS_FOR:
     return !reads_var(s->loop.begin, r) && !reads_var(s->loop.end, r) &&
            jammable(r, s->loop.body);
-  case MLC_TS_IF: return !has_loop(s);
+  case MLC_TS_IF: return !mlc_tstmt_has_loop(s);
   case MLC_TS_BLOCK:
     for (int i = 0; i < s->block.n; i++)
       if (!jammable(r, s->block.stmts[i])) return false;
@@ -212,7 +200,7 @@ static mlc_tstmt_t *cs(rb_t *r, const mlc_tstmt_t *s, int i) {
 /* The jam of the F copies of s (jammable); NULL on out-of-memory. */
 static mlc_tstmt_t *jam(rb_t *r, const mlc_tstmt_t *s) {
   mlc_tkernel_t *k = r->k;
-  if (!has_loop(s)) {
+  if (!mlc_tstmt_has_loop(s)) {
     mlc_tstmt_t *b = mlc_ts_block(k, 0, NULL);
     for (int i = 0; b && i < r->F; i++)
       if (!mlc_ts_block_append(k, b, cs(r, s, i))) return NULL;

@@ -69,18 +69,6 @@ static void mark_assigned(const mlc_tstmt_t *t, bool *set) {
   }
 }
 
-static bool has_loop(const mlc_tstmt_t *t) {
-  switch (t->kind) {
-  case MLC_TS_FOR: return true;
-  case MLC_TS_IF: return has_loop(t->if_.then_s) || (t->if_.else_s && has_loop(t->if_.else_s));
-  case MLC_TS_BLOCK:
-    for (int i = 0; i < t->block.n; i++)
-      if (has_loop(t->block.stmts[i])) return true;
-    return false;
-  default: return false;
-  }
-}
-
 /* Does `e` read a variable in `set` (or, with buf >= 0, load buffer `buf`
  * or one sharing its storage)? */
 static bool reads_var(const mlc_texpr_t *e, const bool *set) {
@@ -261,7 +249,7 @@ static bool read_outside(const mlc_tstmt_t *t, const mlc_tstmt_t *skip, const bo
 
 static bool qualifies(wstate_t *w, const mlc_tstmt_t *t) {
   const mlc_tstmt_t *body = t->loop.body;
-  if (!has_loop(body)) return false; /* LLVM's own vectorizer does these */
+  if (!mlc_tstmt_has_loop(body)) return false; /* LLVM's own vectorizer does these */
   const mlc_texpr_t *b = t->loop.begin, *e = t->loop.end;
   if (b->kind == MLC_TX_CONST && e->kind == MLC_TX_CONST) {
     /* a short static loop: the narrowest power of two covering it */
