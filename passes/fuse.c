@@ -97,7 +97,7 @@ static int side_chain(mlc_graph_t *g, const mlc_value_t *v, mlc_node_t *a,
                       mlc_node_t *j, const mlc_value_t *shape,
                       mlc_node_t **side, int max) {
   int n = 0;
-  if (!joinable(g, j, shape) || reads(a, v) == false) return 0;
+  if (!joinable(g, j, shape) || !reads(a, v)) return 0;
   for (mlc_node_t *p = a; n + 1 < max && joinable(g, p, shape); ) {
     side[n++] = p;
     mlc_node_t *next = sole_consumer(p->outputs[0]);

@@ -407,7 +407,7 @@ static mlc_status_t *pad_rows(lw_ctx_t *c, const mlc_node_t *n, const pad_arg_t 
   /* a run [a, b) of the last dim: fill, or the input shifted by lo */
   mlc_tstmt_t *run[4];
   int64_t ra[4] = {0, lo, lo + len, 0}, rb[4] = {lo, lo + len, w, w};
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < (ok ? 4 : 3); i++) { /* run[3]: rows outside the input */
     mlc_tvar_t *v = lw_loopvar(c);
     if (!v) return lw_oom(c);
     yi[r - 1] = mlc_tx_var(k, v);
